@@ -1,0 +1,125 @@
+//! The router and its layers. Every response that is an error, including those made by
+//! axum or tower-http themselves (404, 405, 408, 413), leaves as problem+json.
+
+pub mod auth;
+pub mod ops;
+pub mod resources;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::Db;
+use crate::error::problem_response;
+use crate::model::RESOURCES;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long one request may take before it is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub openapi: Arc<serde_json::Value>,
+}
+
+/// The whole HTTP application over a database; tests and the server build the same one.
+pub fn app(db: Db) -> Router {
+    let state = AppState {
+        db,
+        openapi: Arc::new(crate::openapi::document()),
+    };
+    let mut router = Router::new();
+    for res in RESOURCES {
+        router = router
+            .route(
+                &format!("/v1/{}", res.name),
+                resources::collection_routes(res),
+            )
+            .route(
+                &format!("/v1/{}/{{key}}", res.name),
+                resources::item_routes(res),
+            );
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .route("/", get(ops::index))
+        .route("/v1", get(ops::index))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(ops::not_found)
+        .with_state(state)
+        .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Error responses made below the handlers (routing, timeouts) have no body; give them a
+/// problem body, keeping their headers (`Allow` on a 405).
+async fn problem_for_bare_errors(resp: Response) -> Response {
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || resp.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return resp;
+    }
+    let (parts, _) = resp.into_parts();
+    let (slug, title, detail) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "Method not allowed",
+            "This method is not allowed on this resource; the Allow header lists those that are."
+                .to_string(),
+        ),
+        StatusCode::NOT_FOUND => (
+            "not-found",
+            "Not found",
+            "There is nothing at this path.".to_string(),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "payload-too-large",
+            "Request body too large",
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
+        ),
+        StatusCode::SERVICE_UNAVAILABLE => (
+            "unavailable",
+            "Service unavailable",
+            "The request took too long and was stopped; retry shortly.".to_string(),
+        ),
+        _ => (
+            "error",
+            "Error",
+            status.canonical_reason().unwrap_or("Error").to_string(),
+        ),
+    };
+    let mut out = problem_response(status, slug, title, detail, None);
+    for (k, v) in parts.headers.iter() {
+        if k != header::CONTENT_LENGTH && k != header::CONTENT_TYPE {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        out.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    }
+    out
+}

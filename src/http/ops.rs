@@ -1,0 +1,71 @@
+//! Operational endpoints: liveness, readiness, the OpenAPI document, the index and the
+//! fallback for unknown paths.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::model::RESOURCES;
+
+/// The process is up. Never touches the database.
+pub async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// The database answers and every migration is applied.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let reachable = state.db.ping().await.is_ok();
+    let migrated = reachable && state.db.migrations_applied().await.unwrap_or(false);
+    if reachable && migrated {
+        return Json(
+            json!({"status": "ready", "database": state.db.backend(), "migrations": "applied"}),
+        )
+        .into_response();
+    }
+    let why = if reachable {
+        "migrations are not applied"
+    } else {
+        "the database cannot be reached"
+    };
+    let mut resp = crate::error::problem_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not-ready",
+        "Not ready",
+        format!("Not ready: {why}."),
+        None,
+    );
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("2"),
+    );
+    resp
+}
+
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    Json(state.openapi.as_ref().clone()).into_response()
+}
+
+/// A map of the API for someone who starts at the root.
+pub async fn index() -> Response {
+    let collections: Vec<_> = RESOURCES
+        .iter()
+        .map(|r| json!({"name": r.name, "href": format!("/v1/{}", r.name), "description": r.doc}))
+        .collect();
+    Json(json!({
+        "name": "pacts",
+        "description": "Which states belong to which security pacts in and around Central Asia, and since when.",
+        "collections": collections,
+        "openapi": "/openapi.json",
+        "health": "/healthz",
+        "ready": "/readyz",
+    }))
+    .into_response()
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("There is nothing at this path; GET /v1 lists the collections.".into())
+}

@@ -1,0 +1,400 @@
+//! CRUD handlers shared by all seven collections; the `Resource` they are built for
+//! decides fields, keys and references.
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::require_token;
+use crate::db::Val;
+use crate::db::crud::{self, ListQuery};
+use crate::error::{ApiError, ApiResult};
+use crate::model::{KeyKind, Kind, Resource};
+use crate::validate::{self, Mode};
+
+pub const DEFAULT_LIMIT: i64 = 50;
+pub const MAX_LIMIT: i64 = 500;
+
+pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
+    get(move |s: State<AppState>, q: RawQuery, uri: OriginalUri| list(s, res, q, uri))
+        .post(move |s: State<AppState>, h: HeaderMap, b: Body| create(s, res, h, b))
+}
+
+pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
+    type P = Result<Path<String>, axum::extract::rejection::PathRejection>;
+    get(move |s: State<AppState>, p: P| get_item(s, res, p))
+        .put(move |s: State<AppState>, p: P, h: HeaderMap, b: Body| put_item(s, res, p, h, b))
+        .patch(move |s: State<AppState>, p: P, h: HeaderMap, b: Body| patch_item(s, res, p, h, b))
+        .delete(move |s: State<AppState>, p: P, h: HeaderMap, q: RawQuery| {
+            delete_item(s, res, p, h, q)
+        })
+}
+
+/// Split a raw query string into pairs; a parameter given twice is a 400.
+pub fn query_pairs(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        if out.iter().any(|(x, _)| *x == k) {
+            return Err(ApiError::BadRequest(format!(
+                "The query parameter {k:?} is given more than once."
+            )));
+        }
+        if v.contains('\0') {
+            return Err(ApiError::BadRequest(format!(
+                "The query parameter {k:?} contains a NUL byte."
+            )));
+        }
+        out.push((k.into_owned(), v.into_owned()));
+    }
+    Ok(out)
+}
+
+fn encode_cursor(key: &Val) -> String {
+    let plain = match key {
+        Val::Int(Some(n)) => format!("i:{n}"),
+        Val::Text(Some(s)) => format!("s:{s}"),
+        _ => String::new(),
+    };
+    plain.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_cursor(res: &Resource, c: &str) -> ApiResult<Val> {
+    let bad = || {
+        ApiError::BadRequest(
+            "The cursor is not valid; pass page.next_cursor from the previous page unchanged."
+                .into(),
+        )
+    };
+    if !c.len().is_multiple_of(2) || c.len() > 512 {
+        return Err(bad());
+    }
+    let bytes: Option<Vec<u8>> = (0..c.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(c.get(i..i + 2)?, 16).ok())
+        .collect();
+    let plain = String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())?;
+    match (res.key_kind, plain.split_once(':')) {
+        (KeyKind::Id, Some(("i", n))) => n.parse().map(|n| Val::Int(Some(n))).map_err(|_| bad()),
+        (KeyKind::Slug | KeyKind::StateCode, Some(("s", s))) => Ok(Val::text(s)),
+        _ => Err(bad()),
+    }
+}
+
+/// A filter value typed as the field is stored.
+async fn filter_value(state: &AppState, res: &Resource, name: &str, raw: &str) -> ApiResult<Val> {
+    let f = res.field(name).expect("checked by caller");
+    let bad =
+        |m: String| ApiError::BadRequest(format!("The filter {name}={raw:?} is not valid: {m}."));
+    Ok(match f.kind {
+        Kind::Bool => match raw {
+            "true" => Val::Bool(Some(true)),
+            "false" => Val::Bool(Some(false)),
+            _ => return Err(bad("use true or false".into())),
+        },
+        Kind::Int => Val::Int(Some(raw.parse().map_err(|_| bad("use an integer".into()))?)),
+        Kind::Date { .. } => Val::Date(Some(
+            validate::parse_date(raw).ok_or_else(|| bad("use a date YYYY-MM-DD".into()))?,
+        )),
+        Kind::Enum(set) => {
+            if !set.contains(&raw) {
+                return Err(bad(format!("use one of {}", set.join(", "))));
+            }
+            Val::text(raw)
+        }
+        Kind::Precision => {
+            if !crate::model::PRECISION.contains(&raw) {
+                return Err(bad("use day, month or year".into()));
+            }
+            Val::text(raw)
+        }
+        Kind::Ref(target) => {
+            let target = crate::model::resource(target).expect("known target");
+            let key = crud::resolve_key(&state.db, target, raw).await?;
+            match key {
+                Some(k) if crud::get(&state.db, target, &k).await?.is_some() => k,
+                _ => {
+                    return Err(ApiError::NotFound(format!(
+                        "The filter {name} names {raw:?}, but no {} has that key.",
+                        target.singular
+                    )));
+                }
+            }
+        }
+        Kind::Strings => return Err(bad("this field cannot be filtered on".into())),
+        Kind::Text | Kind::Token => Val::text(raw),
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    RawQuery(raw): RawQuery,
+    OriginalUri(uri): OriginalUri,
+) -> ApiResult<Response> {
+    let pairs = query_pairs(raw.as_deref())?;
+    let mut q = ListQuery {
+        limit: DEFAULT_LIMIT,
+        ..Default::default()
+    };
+    for (k, v) in &pairs {
+        match k.as_str() {
+            "limit" => {
+                q.limit = v
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "limit must be a whole number from 1 to {MAX_LIMIT} (got {v:?})."
+                        ))
+                    })?;
+            }
+            "cursor" => q.after = Some(decode_cursor(res, v)?),
+            "sources" if res.is_fact() => q.source = Some(v.clone()),
+            name if name != res.key && res.field(name).is_some() => {
+                let f = res.field(name).expect("just checked");
+                let val = filter_value(&state, res, name, v).await?;
+                q.filters.push((f.name, val));
+            }
+            name if name == res.key => {
+                let key = crud::resolve_key(&state.db, res, v)
+                    .await?
+                    .unwrap_or(Val::Text(None));
+                q.filters.push((res.key, key));
+            }
+            other => {
+                let mut known: Vec<&str> = vec!["limit", "cursor", res.key];
+                if res.is_fact() {
+                    known.push("sources");
+                }
+                known.extend(
+                    res.fields
+                        .iter()
+                        .filter(|f| f.kind != Kind::Strings)
+                        .map(|f| f.name),
+                );
+                return Err(ApiError::BadRequest(format!(
+                    "Unknown query parameter {other:?}. Parameters of /v1/{}: {}.",
+                    res.name,
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    let page = crud::list(&state.db, res, &q).await?;
+    let next_cursor = page.next.as_ref().map(encode_cursor);
+    let body = json!({
+        "data": page.items,
+        "page": {"limit": q.limit, "next_cursor": next_cursor, "total": page.total},
+    });
+    let mut resp = axum::Json(body).into_response();
+    if let Some(c) = &next_cursor {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "cursor") {
+            ser.append_pair(k, v);
+        }
+        ser.append_pair("cursor", c);
+        let link = format!("<{}?{}>; rel=\"next\"", uri.path(), ser.finish());
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// The canonical key named by a path, or 404.
+async fn path_key(
+    state: &AppState,
+    res: &'static Resource,
+    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> ApiResult<Val> {
+    let raw = p.map(|Path(s)| s).unwrap_or_default();
+    match crud::resolve_key(&state.db, res, &raw).await? {
+        Some(k) => Ok(k),
+        None => Err(ApiError::NotFound(format!(
+            "No {} has the {} {raw:?}.",
+            res.singular, res.key
+        ))),
+    }
+}
+
+async fn get_item(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> ApiResult<Response> {
+    let key = path_key(&state, res, p).await?;
+    match crud::get(&state.db, res, &key).await? {
+        Some(item) => Ok(axum::Json(item).into_response()),
+        None => Err(crud::not_found(res, &key)),
+    }
+}
+
+/// Read a JSON body after checking its media type. `patch` also accepts merge-patch.
+async fn read_json(headers: &HeaderMap, body: Body, patch: bool) -> ApiResult<Value> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let wanted = if patch {
+        "application/merge-patch+json or application/json"
+    } else {
+        "application/json"
+    };
+    match ct.as_deref() {
+        Some("application/json") => {}
+        Some("application/merge-patch+json") if patch => {}
+        Some(other) => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "The body must be sent as {wanted}, not {other}."
+            )));
+        }
+        None => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "The request has no Content-Type; send the body as {wanted}."
+            )));
+        }
+    }
+    let bytes = axum::body::to_bytes(body, super::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge)?;
+    serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+        let what = if bytes.is_empty() {
+            "The body is empty".to_string()
+        } else {
+            format!("The body is not valid JSON ({e})")
+        };
+        ApiError::BadRequest(format!("{what}; send one JSON object."))
+    })
+}
+
+fn location(res: &Resource, key: &Val) -> HeaderValue {
+    let k = match key {
+        Val::Int(Some(n)) => n.to_string(),
+        Val::Text(Some(s)) => s.clone(),
+        _ => String::new(),
+    };
+    HeaderValue::from_str(&format!("/v1/{}/{k}", res.name)).unwrap_or(HeaderValue::from_static("/"))
+}
+
+async fn respond_with_item(
+    state: &AppState,
+    res: &'static Resource,
+    key: &Val,
+    status: StatusCode,
+) -> ApiResult<Response> {
+    let item = crud::get(&state.db, res, key)
+        .await?
+        .ok_or_else(|| crud::not_found(res, key))?;
+    let mut resp = (status, axum::Json(item)).into_response();
+    if status == StatusCode::CREATED {
+        resp.headers_mut()
+            .insert(header::LOCATION, location(res, key));
+    }
+    Ok(resp)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let who = require_token(&state, &headers).await?;
+    let value = read_json(&headers, body, false).await?;
+    let input = validate::validate(res, &value, Mode::Create)?;
+    let key = crud::create(&state.db, res, input).await?;
+    tracing::info!(token = %who, collection = res.name, key = ?key, "created");
+    respond_with_item(&state, res, &key, StatusCode::CREATED).await
+}
+
+async fn put_item(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let who = require_token(&state, &headers).await?;
+    let key = path_key(&state, res, p).await?;
+    if res.key_kind == KeyKind::StateCode && key.as_text().is_some_and(|k| k.len() != 2) {
+        return Err(ApiError::field(
+            "code",
+            "a new state is created under its alpha-2 code: PUT /v1/states/{alpha-2}",
+        ));
+    }
+    let value = read_json(&headers, body, false).await?;
+    let input = validate::validate(res, &value, Mode::Replace)?;
+    let created = crud::replace(&state.db, res, &key, input).await?;
+    tracing::info!(token = %who, collection = res.name, key = ?key, created, "replaced");
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    respond_with_item(&state, res, &key, status).await
+}
+
+async fn patch_item(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let who = require_token(&state, &headers).await?;
+    let key = path_key(&state, res, p).await?;
+    let patch = read_json(&headers, body, true).await?;
+    if !patch.is_object() {
+        return Err(ApiError::field("", "a merge patch must be a JSON object"));
+    }
+    let mut current = crud::get(&state.db, res, &key)
+        .await?
+        .ok_or_else(|| crud::not_found(res, &key))?;
+    validate::merge_patch(&mut current, &patch);
+    let input = validate::validate(res, &current, Mode::Replace)?;
+    crud::replace(&state.db, res, &key, input).await?;
+    tracing::info!(token = %who, collection = res.name, key = ?key, "patched");
+    respond_with_item(&state, res, &key, StatusCode::OK).await
+}
+
+async fn delete_item(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let who = require_token(&state, &headers).await?;
+    let mut cascade = false;
+    for (k, v) in query_pairs(raw.as_deref())? {
+        match (k.as_str(), v.as_str()) {
+            ("cascade", "true") => cascade = true,
+            ("cascade", "false") => cascade = false,
+            ("cascade", _) => {
+                return Err(ApiError::BadRequest(
+                    "cascade must be true or false.".into(),
+                ));
+            }
+            (other, _) => {
+                return Err(ApiError::BadRequest(format!(
+                    "Unknown query parameter {other:?}; DELETE takes only cascade."
+                )));
+            }
+        }
+    }
+    let key = path_key(&state, res, p).await?;
+    crud::delete(&state.db, res, &key, cascade).await?;
+    tracing::info!(token = %who, collection = res.name, key = ?key, cascade, "deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,135 @@
+//! The `pacts` binary: parse configuration, set up logging, connect, migrate, seed if
+//! empty, serve. Nothing else lives here.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use pacts::config::{Cli, Command, LogFormat, TokenAction, redact};
+use pacts::db::{Db, tokens};
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match cli.settings() {
+        Ok(s) => s,
+        Err(line) => {
+            eprintln!("pacts: {line}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = EnvFilter::new(&cli.log);
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
+    match run(cli.command.unwrap_or(Command::Serve), settings).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pacts: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, settings: pacts::config::Settings) -> anyhow::Result<ExitCode> {
+    let db = match Db::connect(&settings.database_url).await {
+        Ok(db) => db,
+        Err(pacts::db::ConnectError::Open(e)) => {
+            anyhow::bail!("cannot open {}: {e}", redact(&settings.database_url))
+        }
+        Err(e) => {
+            eprintln!("pacts: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    db.migrate().await?;
+    match command {
+        Command::Serve => {
+            if db.is_empty().await? {
+                db.seed().await?;
+                tracing::info!("seeded an empty database");
+            }
+            serve(db, settings).await?;
+        }
+        Command::Migrate => println!("migrations applied ({})", db.backend()),
+        Command::Seed => {
+            db.seed().await?;
+            println!("seed loaded ({})", db.backend());
+        }
+        Command::Check => {
+            let report = db.check().await?;
+            for (name, n) in &report.counts {
+                println!("{name:<18} {n}");
+            }
+            for p in &report.problems {
+                println!("problem: {p}");
+            }
+            if !report.problems.is_empty() {
+                return Ok(ExitCode::FAILURE);
+            }
+            println!("ok");
+        }
+        Command::Token { action } => match action {
+            TokenAction::Create { name } => {
+                let t = tokens::create(&db, &name).await?;
+                eprintln!(
+                    "token {:?} created; it is shown once, store it now:",
+                    t.name
+                );
+                println!("{}", t.token);
+            }
+            TokenAction::List => {
+                for (name, created, revoked) in tokens::list(&db).await? {
+                    match revoked {
+                        Some(r) => println!("{name}\tcreated {created}\trevoked {r}"),
+                        None => println!("{name}\tcreated {created}\tactive"),
+                    }
+                }
+            }
+            TokenAction::Revoke { name } => {
+                tokens::revoke(&db, &name).await?;
+                println!("token {name:?} revoked");
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(db: Db, settings: pacts::config::Settings) -> anyhow::Result<()> {
+    let backend = db.backend();
+    let listener = tokio::net::TcpListener::bind(settings.bind).await?;
+    tracing::info!(addr = %listener.local_addr()?, backend, "serving");
+    axum::serve(listener, pacts::app(db))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

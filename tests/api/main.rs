@@ -1,0 +1,57 @@
+//! The HTTP suite. Every case runs on SQLite, each on its own temporary file, and again
+//! on PostgreSQL when `TEST_DATABASE_URL` is set, each in its own fresh schema. Without
+//! the variable the PostgreSQL cases are listed as ignored (never as passed) and a notice
+//! says why.
+
+mod auth;
+mod cli;
+mod crud;
+mod harness;
+mod ops;
+mod seed;
+mod validation;
+
+use harness::{Backend, Case};
+use libtest_mimic::{Arguments, Trial};
+
+fn main() {
+    let args = Arguments::from_args();
+    let pg = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let mut cases: Vec<Case> = Vec::new();
+    cases.extend(seed::cases());
+    cases.extend(crud::cases());
+    cases.extend(validation::cases());
+    cases.extend(auth::cases());
+    cases.extend(ops::cases());
+
+    let mut trials = Vec::new();
+    for case in &cases {
+        let (name, f) = (case.name, case.run);
+        trials.push(Trial::test(format!("sqlite::{name}"), move || {
+            harness::run(Backend::Sqlite, f)
+        }));
+        let pg_url = pg.clone();
+        let t = Trial::test(format!("postgres::{name}"), move || match pg_url {
+            Some(url) => harness::run(Backend::Postgres(url), f),
+            None => Err("TEST_DATABASE_URL is not set".into()),
+        });
+        trials.push(if pg.is_none() {
+            t.with_ignored_flag(true)
+        } else {
+            t
+        });
+    }
+    trials.extend(cli::trials());
+    trials.extend(harness::static_trials());
+
+    if pg.is_none() {
+        eprintln!(
+            "notice: TEST_DATABASE_URL is not set, so the {} PostgreSQL cases are ignored (not passed). \
+             Set it to a PostgreSQL URL (for example postgres://postgres@127.0.0.1:5432/test) to run them.",
+            cases.len()
+        );
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
