@@ -124,6 +124,66 @@ impl ApiError {
     }
 }
 
+/// Every problem type pacts answers with: slug, title and what a client should do.
+/// `GET /problems/{slug}` serves each entry, so the `type` URI of a problem resolves.
+pub const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
+    (
+        "bad-request",
+        "Bad request",
+        "A query parameter, cursor or the JSON syntax of the body is wrong; `detail` names it. Fix the request; repeating it unchanged will fail again.",
+    ),
+    (
+        "validation-failed",
+        "The request body is not valid",
+        "The body is JSON but not a valid item: `errors` lists each field and what is wrong with it. Nothing was changed.",
+    ),
+    (
+        "unauthorized",
+        "A valid write token is required",
+        "Writes need `Authorization: Bearer <token>`; the token is missing, malformed, unknown or revoked.",
+    ),
+    (
+        "not-found",
+        "Not found",
+        "No item has this key, or a filter names something that does not exist.",
+    ),
+    (
+        "method-not-allowed",
+        "Method not allowed",
+        "The path exists but not with this method; the `Allow` header lists the methods it takes.",
+    ),
+    (
+        "conflict",
+        "Conflict",
+        "The key is taken, or other rows still refer to this one (see `detail`; DELETE takes `?cascade=true`).",
+    ),
+    (
+        "payload-too-large",
+        "Request body too large",
+        "The body is over the size limit.",
+    ),
+    (
+        "unsupported-media-type",
+        "Unsupported media type",
+        "Send bodies as application/json (PATCH also takes application/merge-patch+json).",
+    ),
+    (
+        "unavailable",
+        "Service unavailable",
+        "The database cannot be reached or the request took too long; retry after `Retry-After` seconds.",
+    ),
+    (
+        "not-ready",
+        "Not ready",
+        "The database is unreachable or its migrations are not applied.",
+    ),
+    (
+        "internal",
+        "Internal server error",
+        "A fault on the server's side; it has been logged. Nothing in the request needs to change.",
+    ),
+];
+
 #[derive(Serialize)]
 struct Problem<'a> {
     #[serde(rename = "type")]
@@ -144,7 +204,7 @@ pub fn problem_response(
     errors: Option<&[FieldError]>,
 ) -> Response {
     let body = Problem {
-        kind: format!("https://pacts.example/problems/{slug}"),
+        kind: format!("/problems/{slug}"),
         title,
         status: status.as_u16(),
         detail,

@@ -218,6 +218,10 @@ pub fn document() -> Value {
                       "503": problem("Not ready: database unreachable or migrations missing.")}}}));
     paths.insert("/openapi.json".into(), json!({"get": {"operationId": "openapi", "tags": ["operations"], "summary": "This document",
         "responses": {"200": {"description": "OpenAPI 3.1.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}));
+    paths.insert("/problems/{slug}".into(), json!({"get": {"operationId": "problem_type", "tags": ["operations"], "summary": "What a problem type means",
+        "parameters": [{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The problem type.", "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "404": problem("No such problem type.")}}}));
     for p in ["/", "/v1"] {
         paths.insert(p.into(), json!({"get": {"operationId": if p == "/" { "root" } else { "index" }, "tags": ["operations"], "summary": "Map of the API",
             "responses": {"200": {"description": "Collections and links.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}));

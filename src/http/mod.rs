@@ -57,6 +57,7 @@ pub fn app(db: Db) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(ops::openapi))
+        .route("/problems/{slug}", get(ops::problem_type))
         .fallback(ops::not_found)
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))

@@ -66,6 +66,19 @@ pub async fn index() -> Response {
     .into_response()
 }
 
+/// The description behind a problem's `type` URI.
+pub async fn problem_type(
+    axum::extract::Path(slug): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    crate::error::PROBLEM_TYPES
+        .iter()
+        .find(|(s, _, _)| *s == slug)
+        .map(|(s, title, description)| {
+            Json(json!({"type": format!("/problems/{s}"), "title": title, "description": description})).into_response()
+        })
+        .ok_or_else(|| ApiError::NotFound(format!("No problem type is called {slug:?}.")))
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("There is nothing at this path; GET /v1 lists the collections.".into())
 }

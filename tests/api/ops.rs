@@ -6,7 +6,8 @@ use crate::harness::{Case, TestApp};
 pub fn cases() -> Vec<Case> {
     cases![
         health_and_readiness_answer,
-        openapi_document_covers_every_route
+        openapi_document_covers_every_route,
+        problem_types_resolve,
     ]
 }
 
@@ -85,4 +86,16 @@ async fn openapi_document_covers_every_route(app: TestApp) {
         assert!(paths.contains_key(p), "{p}");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+/// Every problem `type` a response carries resolves to a description.
+async fn problem_types_resolve(app: TestApp) {
+    for path in ["/v1/states/QQ", "/v1/states?limit=0"] {
+        let r = app.get(path).await;
+        let t = r.body["type"].as_str().unwrap().to_string();
+        let d = app.get(&t).await;
+        assert_eq!(d.status, 200, "{t}");
+        assert_eq!(d.body["title"], r.body["title"]);
+    }
+    app.get("/problems/nonsense").await.assert_problem(404);
 }
