@@ -84,6 +84,8 @@ pub enum TokenAction {
 pub struct Settings {
     pub database_url: String,
     pub bind: SocketAddr,
+    /// Origins allowed to write from a browser.
+    pub cors_origins: Vec<axum::http::HeaderValue>,
 }
 
 impl Cli {
@@ -107,9 +109,26 @@ impl Cli {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             return Err(format!("PACTS_LOG / --log is not a valid filter: {e}"));
         }
+        let mut cors_origins = Vec::new();
+        for origin in self
+            .cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+        {
+            let ok = url::Url::parse(origin)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+                .filter(|u| u.path() == "/" && !origin.ends_with('/') && u.query().is_none());
+            let value = ok.and_then(|_| axum::http::HeaderValue::from_str(origin).ok()).ok_or_else(|| {
+                format!("PACTS_CORS_ORIGINS / --cors-origins must list origins such as https://dash.example.org (got {origin:?})")
+            })?;
+            cors_origins.push(value);
+        }
         Ok(Settings {
             database_url: self.database_url.clone(),
             bind,
+            cors_origins,
         })
     }
 }

@@ -9,4 +9,4 @@ pub mod model;
 pub mod openapi;
 pub mod validate;
 
-pub use http::app;
+pub use http::{Options, app, app_with};

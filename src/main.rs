@@ -107,7 +107,10 @@ async fn serve(db: Db, settings: pacts::config::Settings) -> anyhow::Result<()> 
     let backend = db.backend();
     let listener = tokio::net::TcpListener::bind(settings.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, backend, "serving");
-    axum::serve(listener, pacts::app(db))
+    let options = pacts::Options {
+        cors_origins: settings.cors_origins.clone(),
+    };
+    axum::serve(listener, pacts::app_with(db, options))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("stopped");

@@ -9,9 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::get;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -32,8 +34,20 @@ pub struct AppState {
     pub openapi: Arc<serde_json::Value>,
 }
 
-/// The whole HTTP application over a database; tests and the server build the same one.
+/// Settings of the HTTP layer that come from configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Origins allowed to write from a browser; reads are allowed from any origin.
+    pub cors_origins: Vec<HeaderValue>,
+}
+
+/// The whole HTTP application over a database, with default options.
 pub fn app(db: Db) -> Router {
+    app_with(db, Options::default())
+}
+
+/// The whole HTTP application; tests and the server build the same one.
+pub fn app_with(db: Db, options: Options) -> Router {
     let state = AppState {
         db,
         openapi: Arc::new(crate::openapi::document()),
@@ -69,9 +83,53 @@ pub fn app(db: Db) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(cors(options.cors_origins))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// CORS: reads from any origin; writes (and their preflights) only from the configured
+/// origins. Preflights are answered here, without touching the database.
+fn cors(write_origins: Vec<HeaderValue>) -> CorsLayer {
+    let allow = AllowOrigin::predicate(move |origin: &HeaderValue, parts: &Parts| {
+        let method = if parts.method == Method::OPTIONS {
+            parts
+                .headers
+                .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+                .and_then(|m| Method::from_bytes(m.as_bytes()).ok())
+                .unwrap_or(Method::GET)
+        } else {
+            parts.method.clone()
+        };
+        let read = method == Method::GET || method == Method::HEAD;
+        read || write_origins.iter().any(|o| o == origin)
+    });
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::LINK,
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(Duration::from_secs(600))
 }
 
 /// Error responses made below the handlers (routing, timeouts) have no body; give them a

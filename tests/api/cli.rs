@@ -29,6 +29,12 @@ pub fn trials() -> Vec<Trial> {
                 vec!["--database-url", "pacts.db", "migrate"],
                 vec!["--log", "[[[", "migrate"],
                 vec!["--log-format", "xml", "migrate"],
+                vec!["--cors-origins", "not an origin", "migrate"],
+                vec![
+                    "--cors-origins",
+                    "https://ok.example,https://bad.example/path",
+                    "migrate",
+                ],
                 vec!["frobnicate"],
             ] {
                 let out = pacts().args(&args).output().map_err(|e| e.to_string())?;

@@ -8,6 +8,7 @@ pub fn cases() -> Vec<Case> {
         health_and_readiness_answer,
         openapi_document_covers_every_route,
         problem_types_resolve,
+        cors_allows_reads_anywhere_and_writes_from_listed_origins,
     ]
 }
 
@@ -98,4 +99,66 @@ async fn problem_types_resolve(app: TestApp) {
         assert_eq!(d.body["title"], r.body["title"]);
     }
     app.get("/problems/nonsense").await.assert_problem(404);
+}
+
+/// Reads are open to every origin; writes only to the configured ones, and preflights are
+/// answered without the database.
+async fn cors_allows_reads_anywhere_and_writes_from_listed_origins(app: TestApp) {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    let router = pacts::app_with(
+        app.db.clone(),
+        pacts::Options {
+            cors_origins: vec!["https://curators.example".parse().unwrap()],
+        },
+    );
+    let app = TestApp { router, ..app };
+    let preflight = |origin: &str, method: &str| {
+        Request::builder()
+            .method(Method::OPTIONS)
+            .uri("/v1/sources")
+            .header("origin", origin)
+            .header("access-control-request-method", method)
+            .header(
+                "access-control-request-headers",
+                "authorization, content-type",
+            )
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = app.send(preflight("https://anyone.example", "GET")).await;
+    assert!(r.status.is_success());
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://anyone.example")
+    );
+    let r = app.send(preflight("https://anyone.example", "POST")).await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        None,
+        "writes from unlisted origins are not allowed"
+    );
+    let r = app
+        .send(preflight("https://curators.example", "DELETE"))
+        .await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://curators.example")
+    );
+    assert!(
+        r.header("access-control-allow-headers")
+            .unwrap()
+            .contains("authorization")
+    );
+    let get = Request::builder()
+        .uri("/v1/states/KZ")
+        .header("origin", "https://anyone.example")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.send(get).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://anyone.example")
+    );
 }
