@@ -663,3 +663,19 @@ pub static RESOURCES: [&Resource; 7] = [
 pub fn resource(name: &str) -> Option<&'static Resource> {
     RESOURCES.iter().copied().find(|r| r.name == name)
 }
+
+/// The fields `q=` searches in, per collection: names, acronyms and aliases.
+pub fn search_fields(res: &Resource) -> &'static [&'static str] {
+    match res.name {
+        "states" => &["name", "official_name"],
+        "organisations" => &["name", "acronym", "aliases"],
+        "agreements" => &["name", "short_name"],
+        "sources" => &["title", "publisher"],
+        "claims" => &["section_heading", "claim", "what_is_true"],
+        _ => &["note"],
+    }
+}
+
+/// Kinds of organisation that are not pacts: query endpoints leave them out unless
+/// `kind=` names them.
+pub const NOT_PACTS: &[&str] = &["legal_status", "initiative"];

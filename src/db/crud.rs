@@ -78,6 +78,75 @@ fn to_json(res: &Resource, row: &[Val]) -> Value {
     Value::Object(m)
 }
 
+/// The case-folded text `q=` matches against: the resource's search fields, lower-cased
+/// by Unicode rules (the same on both backends), one per line so that a phrase never
+/// matches across two fields.
+pub fn search_text(res: &Resource, get: impl Fn(&str) -> Option<String>) -> String {
+    let mut parts = Vec::new();
+    for name in crate::model::search_fields(res) {
+        let Some(v) = get(name) else { continue };
+        if res.field(name).map(|f| f.kind) == Some(Kind::Strings) {
+            let list: Vec<String> = serde_json::from_str(&v).unwrap_or_default();
+            parts.extend(list);
+        } else {
+            parts.push(v);
+        }
+    }
+    parts
+        .iter()
+        .map(|p| p.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Record that the data changed (inside the write's own transaction); ETags follow it.
+pub async fn bump_version(tx: &mut Tx) -> Result<(), sqlx::Error> {
+    tx.execute(
+        "update data_version set version = version + 1 where id = 1".into(),
+        &[],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Fill in the search text of rows that have none (rows loaded by the seed's SQL).
+pub async fn backfill_search(db: &Db) -> Result<u64, sqlx::Error> {
+    let mut done = 0;
+    for res in crate::model::RESOURCES {
+        let fields = crate::model::search_fields(res);
+        let sql = format!(
+            "select {}, {} from {} where search is null",
+            res.key,
+            fields.join(", "),
+            res.table
+        );
+        let mut cols = vec![key_col(res)];
+        cols.extend(fields.iter().map(|_| Col::Text));
+        let rows = db.fetch(sql, &[], &cols).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let mut tx = db.begin_write().await?;
+        for row in &rows {
+            let text = search_text(res, |name| {
+                let i = fields.iter().position(|f| *f == name)?;
+                row[i + 1].as_text().map(str::to_string)
+            });
+            tx.execute(
+                format!(
+                    "update {} set search = $1 where {} = $2",
+                    res.table, res.key
+                ),
+                &[Val::text(text), row[0].clone()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        done += rows.len() as u64;
+    }
+    Ok(done)
+}
+
 /// A `where` clause under construction; numbers its own placeholders.
 #[derive(Default)]
 pub struct Where {
@@ -91,6 +160,10 @@ impl Where {
         self.vals.push(v);
         self.clauses
             .push(template.replace("{}", &format!("${}", self.vals.len())));
+    }
+    /// Add a condition whose placeholders the caller numbered (values already pushed).
+    pub fn push_raw(&mut self, clause: String) {
+        self.clauses.push(clause);
     }
     pub fn sql(&self) -> String {
         if self.clauses.is_empty() {
@@ -108,16 +181,46 @@ pub struct ListQuery {
     pub filters: Vec<(&'static str, Val)>,
     /// Only facts citing this source.
     pub source: Option<String>,
-    /// Keyset position: rows with a key after this one.
-    pub after: Option<Val>,
+    /// Case-insensitive substring of the search fields (already lower-cased).
+    pub search: Option<String>,
+    pub sort: Option<Sort>,
+    /// Keyset position: rows after this one in the sort order.
+    pub after: Option<After>,
     pub limit: i64,
+}
+
+/// Order by one field (nulls last in both directions), then by key.
+#[derive(Debug, Clone, Copy)]
+pub struct Sort {
+    pub field: &'static str,
+    pub desc: bool,
+}
+
+/// Where the previous page ended: the sort value (if sorted) and the key of its last row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct After {
+    pub sort_value: Option<Val>,
+    pub key: Val,
 }
 
 pub struct Page {
     pub items: Vec<Value>,
     pub total: i64,
-    /// The last key of this page when more rows follow.
-    pub next: Option<Val>,
+    /// Where this page ended, when more rows follow.
+    pub next: Option<After>,
+}
+
+/// Escape `%`, `_` and `\` for a `like … escape '\'` pattern.
+fn like_pattern(s: &str) -> String {
+    let mut out = String::from("%");
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }
 
 pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page, sqlx::Error> {
@@ -134,30 +237,79 @@ pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page, sqlx::
             Val::text(src.clone()),
         );
     }
+    if let Some(text) = &q.search {
+        w.push(
+            "t.search like {} escape '\\'",
+            Val::text(like_pattern(text)),
+        );
+    }
     let total = db
         .fetch_one_int(
             format!("select count(*) from {} t{}", res.table, w.sql()),
             &w.vals,
         )
         .await?;
-    if let Some(after) = &q.after {
-        w.push(&format!("t.{} > {{}}", res.key), after.clone());
+
+    let key_expr = if key_col(res) == Col::Text {
+        db.collate_c(&format!("t.{}", res.key))
+    } else {
+        format!("t.{}", res.key)
+    };
+    let (dir, op) = match q.sort {
+        Some(Sort { desc: true, .. }) => (" desc", "<"),
+        _ => ("", ">"),
+    };
+    let mut order = format!("{key_expr}{dir}");
+    let sort_index = q
+        .sort
+        .and_then(|s| res.fields.iter().position(|f| f.name == s.field))
+        .map(|i| i + 1);
+    if let Some(sort) = q.sort {
+        let f = res.field(sort.field).expect("validated sort field");
+        let raw = format!("t.{}", f.name);
+        let expr = if col_of(f.kind) == Col::Text {
+            db.collate_c(&raw)
+        } else {
+            raw.clone()
+        };
+        order = format!("case when {raw} is null then 1 else 0 end, {expr}{dir}, {order}");
+        if let Some(after) = &q.after {
+            match &after.sort_value {
+                Some(v) if !v.is_null() => {
+                    let n = w.vals.len();
+                    w.vals.extend([v.clone(), v.clone(), after.key.clone()]);
+                    w.push_raw(format!(
+                        "({raw} is null or {expr} {op} ${} or ({raw} = ${} and {key_expr} {op} ${}))",
+                        n + 1,
+                        n + 2,
+                        n + 3
+                    ));
+                }
+                _ => w.push(
+                    &format!("({raw} is null and {key_expr} {op} {{}})"),
+                    after.key.clone(),
+                ),
+            }
+        }
+    } else if let Some(after) = &q.after {
+        w.push(&format!("{key_expr} {op} {{}}"), after.key.clone());
     }
     let (select, cols) = select_list(db, res);
     let sql = format!(
-        "select {select} from {} t{} order by t.{} limit {}",
+        "select {select} from {} t{} order by {order} limit {}",
         res.table,
         w.sql(),
-        res.key,
         q.limit + 1
     );
     let mut rows = db.fetch(sql, &w.vals, &cols).await?;
     let more = rows.len() as i64 > q.limit;
     rows.truncate(q.limit as usize);
-    let next = if more {
-        rows.last().map(|r| r[0].clone())
-    } else {
-        None
+    let next = match rows.last() {
+        Some(last) if more => Some(After {
+            sort_value: sort_index.map(|i| last[i].clone()),
+            key: last[0].clone(),
+        }),
+        _ => None,
     };
     Ok(Page {
         items: rows.iter().map(|r| to_json(res, r)).collect(),
@@ -351,6 +503,10 @@ async fn insert_row(tx: &mut Tx, res: &Resource, input: &Input) -> Result<Val, s
         cols.push(f.name);
         vals.push(v.clone());
     }
+    cols.push("search");
+    vals.push(Val::text(search_text(res, |n| {
+        input.get(n).and_then(|v| v.as_text()).map(str::to_string)
+    })));
     let placeholders: Vec<String> = (1..=vals.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "insert into {} ({}) values ({}) returning {}",
@@ -391,6 +547,10 @@ async fn update_row(
         vals.push(v.clone());
         sets.push(format!("{} = ${}", f.name, vals.len()));
     }
+    vals.push(Val::text(search_text(res, |n| {
+        input.get(n).and_then(|v| v.as_text()).map(str::to_string)
+    })));
+    sets.push(format!("search = ${}", vals.len()));
     vals.push(key.clone());
     let sql = format!(
         "update {} set {} where {} = ${}",
@@ -425,6 +585,7 @@ pub async fn create(db: &Db, res: &Resource, mut input: Input) -> Result<Val, Ap
     check_references(&mut tx, res, &mut input, None).await?;
     let key = insert_row(&mut tx, res, &input).await?;
     write_sources(&mut tx, res, &key, &input.sources).await?;
+    bump_version(&mut tx).await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -484,6 +645,7 @@ pub async fn replace(
         insert_row(&mut tx, res, &input).await?;
     }
     write_sources(&mut tx, res, key, &input.sources).await?;
+    bump_version(&mut tx).await?;
     tx.commit().await?;
     Ok(!existed)
 }
@@ -554,6 +716,7 @@ pub async fn delete(db: &Db, res: &Resource, key: &Val, cascade: bool) -> Result
         std::slice::from_ref(key),
     )
     .await?;
+    bump_version(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

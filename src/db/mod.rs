@@ -3,6 +3,7 @@
 //! on. This module and its children are the only code that knows there are two backends.
 
 pub mod crud;
+pub mod queries;
 pub mod tokens;
 
 use std::str::FromStr;
@@ -188,8 +189,17 @@ impl Db {
     }
 
     /// Load the seed data in one transaction. Every statement is `on conflict do nothing`,
-    /// so running it again changes nothing.
+    /// so running it again changes nothing. Then fill in search text the SQL could not
+    /// compute, and move the data version on so that cached responses are revalidated.
     pub async fn seed(&self) -> Result<(), sqlx::Error> {
+        self.load_seed_sql().await?;
+        crud::backfill_search(self).await?;
+        let mut tx = self.begin_write().await?;
+        crud::bump_version(&mut tx).await?;
+        tx.commit().await
+    }
+
+    async fn load_seed_sql(&self) -> Result<(), sqlx::Error> {
         match self {
             Db::Sqlite(p) => {
                 let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
@@ -272,6 +282,21 @@ impl Db {
                 Ok(Tx::Postgres(tx))
             }
         }
+    }
+
+    /// A text expression compared byte by byte, so that both backends sort alike
+    /// whatever PostgreSQL's default collation is.
+    pub fn collate_c(&self, expr: &str) -> String {
+        match self {
+            Db::Sqlite(_) => expr.to_string(),
+            Db::Postgres(_) => format!("{expr} collate \"C\""),
+        }
+    }
+
+    /// The current data version; every write increments it.
+    pub async fn data_version(&self) -> Result<i64, sqlx::Error> {
+        self.fetch_one_int("select version from data_version where id = 1", &[])
+            .await
     }
 
     /// The SQL aggregate that joins strings with an ordering clause.

@@ -2,7 +2,10 @@
 //! axum or tower-http themselves (404, 405, 408, 413), leaves as problem+json.
 
 pub mod auth;
+pub mod cache;
 pub mod ops;
+pub mod output;
+pub mod queries;
 pub mod resources;
 
 use std::sync::Arc;
@@ -66,6 +69,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
     }
     let request_id = HeaderName::from_static("x-request-id");
     router
+        .merge(queries::routes())
         .route("/", get(ops::index))
         .route("/v1", get(ops::index))
         .route("/healthz", get(ops::healthz))
@@ -73,6 +77,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .route("/problems/{slug}", get(ops::problem_type))
         .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::conditional_get,
+        ))
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(TimeoutLayer::with_status_code(

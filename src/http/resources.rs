@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::require_token;
+use super::output;
 use crate::db::Val;
-use crate::db::crud::{self, ListQuery};
+use crate::db::crud::{self, After, ListQuery, Sort};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{KeyKind, Kind, Resource};
 use crate::validate::{self, Mode};
@@ -20,8 +21,12 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
 pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
-    get(move |s: State<AppState>, q: RawQuery, uri: OriginalUri| list(s, res, q, uri))
-        .post(move |s: State<AppState>, h: HeaderMap, b: Body| create(s, res, h, b))
+    get(
+        move |s: State<AppState>, q: RawQuery, uri: OriginalUri, h: HeaderMap| {
+            list(s, res, q, uri, h)
+        },
+    )
+    .post(move |s: State<AppState>, h: HeaderMap, b: Body| create(s, res, h, b))
 }
 
 pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
@@ -53,35 +58,68 @@ pub fn query_pairs(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn encode_cursor(key: &Val) -> String {
-    let plain = match key {
-        Val::Int(Some(n)) => format!("i:{n}"),
-        Val::Text(Some(s)) => format!("s:{s}"),
-        _ => String::new(),
-    };
+fn val_to_json(v: &Val) -> Value {
+    match v {
+        Val::Text(Some(s)) => Value::String(s.clone()),
+        Val::Int(Some(n)) => Value::from(*n),
+        Val::Bool(Some(b)) => Value::Bool(*b),
+        Val::Date(Some(d)) => Value::String(d.format("%Y-%m-%d").to_string()),
+        _ => Value::Null,
+    }
+}
+
+fn json_to_val(v: &Value, kind: Kind) -> Option<Val> {
+    Some(match (kind, v) {
+        (Kind::Bool, Value::Null) => Val::Bool(None),
+        (Kind::Int, Value::Null) => Val::Int(None),
+        (Kind::Date { .. }, Value::Null) => Val::Date(None),
+        (_, Value::Null) => Val::Text(None),
+        (Kind::Bool, Value::Bool(b)) => Val::Bool(Some(*b)),
+        (Kind::Int, Value::Number(n)) => Val::Int(Some(n.as_i64()?)),
+        (Kind::Date { .. }, Value::String(s)) => Val::Date(Some(validate::parse_date(s)?)),
+        (Kind::Bool | Kind::Int | Kind::Date { .. }, _) => return None,
+        (_, Value::String(s)) => Val::text(s.clone()),
+        _ => return None,
+    })
+}
+
+/// The cursor is the page's last position, as hex of a small JSON object. It names the
+/// sort it belongs to, so it cannot be replayed against another order.
+fn encode_cursor(sort: &str, after: &After) -> String {
+    let plain = json!({"s": sort, "v": after.sort_value.as_ref().map(val_to_json), "k": val_to_json(&after.key)}).to_string();
     plain.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
-fn decode_cursor(res: &Resource, c: &str) -> ApiResult<Val> {
+fn decode_cursor(res: &Resource, sort: &str, sort_kind: Option<Kind>, c: &str) -> ApiResult<After> {
     let bad = || {
         ApiError::BadRequest(
-            "The cursor is not valid; pass page.next_cursor from the previous page unchanged."
-                .into(),
+            "The cursor is not valid for this list and sort; pass page.next_cursor from the previous page unchanged.".into(),
         )
     };
-    if !c.len().is_multiple_of(2) || c.len() > 512 {
+    if !c.len().is_multiple_of(2) || c.len() > 2048 {
         return Err(bad());
     }
     let bytes: Option<Vec<u8>> = (0..c.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(c.get(i..i + 2)?, 16).ok())
         .collect();
-    let plain = String::from_utf8(bytes.ok_or_else(bad)?).map_err(|_| bad())?;
-    match (res.key_kind, plain.split_once(':')) {
-        (KeyKind::Id, Some(("i", n))) => n.parse().map(|n| Val::Int(Some(n))).map_err(|_| bad()),
-        (KeyKind::Slug | KeyKind::StateCode, Some(("s", s))) => Ok(Val::text(s)),
-        _ => Err(bad()),
+    let v: Value = serde_json::from_slice(&bytes.ok_or_else(bad)?).map_err(|_| bad())?;
+    if v["s"].as_str() != Some(sort) {
+        return Err(bad());
     }
+    let key_kind = if res.key_kind == KeyKind::Id {
+        Kind::Int
+    } else {
+        Kind::Text
+    };
+    let key = json_to_val(&v["k"], key_kind)
+        .filter(|k| !k.is_null())
+        .ok_or_else(bad)?;
+    let sort_value = match sort_kind {
+        Some(kind) => Some(json_to_val(&v["v"], kind).ok_or_else(bad)?),
+        None => None,
+    };
+    Ok(After { sort_value, key })
 }
 
 /// A filter value typed as the field is stored.
@@ -129,19 +167,64 @@ async fn filter_value(state: &AppState, res: &Resource, name: &str, raw: &str) -
     })
 }
 
+/// The fields a list can be sorted on: the key and every scalar field.
+fn sortable(res: &Resource) -> Vec<&'static str> {
+    let mut v = vec![res.key];
+    v.extend(
+        res.fields
+            .iter()
+            .filter(|f| f.kind != Kind::Strings)
+            .map(|f| f.name),
+    );
+    v
+}
+
 async fn list(
     State(state): State<AppState>,
     res: &'static Resource,
     RawQuery(raw): RawQuery,
     OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let pairs = query_pairs(raw.as_deref())?;
     let mut q = ListQuery {
         limit: DEFAULT_LIMIT,
         ..Default::default()
     };
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let format = output::negotiate(&headers, get("format"))?;
+    let sort_param = get("sort").unwrap_or_default().to_string();
+    if !sort_param.is_empty() {
+        let (desc, name) = match sort_param.strip_prefix('-') {
+            Some(n) => (true, n),
+            None => (false, sort_param.as_str()),
+        };
+        if !sortable(res).contains(&name) {
+            return Err(ApiError::BadRequest(format!(
+                "sort: cannot sort /v1/{} by {name:?}. Sortable fields (prefix - for descending): {}.",
+                res.name,
+                sortable(res).join(", ")
+            )));
+        }
+        if name != res.key {
+            q.sort = Some(Sort {
+                field: res.field(name).expect("sortable").name,
+                desc,
+            });
+        } else if desc {
+            return Err(ApiError::BadRequest(format!(
+                "sort: -{name} is not supported; lists are in ascending {name} order by default."
+            )));
+        }
+    }
     for (k, v) in &pairs {
         match k.as_str() {
+            "format" | "sort" => {}
             "limit" => {
                 q.limit = v
                     .parse::<i64>()
@@ -153,7 +236,19 @@ async fn list(
                         ))
                     })?;
             }
-            "cursor" => q.after = Some(decode_cursor(res, v)?),
+            "cursor" => {
+                let kind = q.sort.map(|s| res.field(s.field).expect("sort field").kind);
+                q.after = Some(decode_cursor(res, &sort_param, kind, v)?);
+            }
+            "q" => {
+                let text = v.trim().to_lowercase();
+                if text.is_empty() || text.chars().count() > 200 {
+                    return Err(ApiError::BadRequest(
+                        "q must be 1 to 200 characters of text to search for.".into(),
+                    ));
+                }
+                q.search = Some(text);
+            }
             "sources" if res.is_fact() => q.source = Some(v.clone()),
             name if name != res.key && res.field(name).is_some() => {
                 let f = res.field(name).expect("just checked");
@@ -167,7 +262,7 @@ async fn list(
                 q.filters.push((res.key, key));
             }
             other => {
-                let mut known: Vec<&str> = vec!["limit", "cursor", res.key];
+                let mut known: Vec<&str> = vec!["limit", "cursor", "sort", "q", "format", res.key];
                 if res.is_fact() {
                     known.push("sources");
                 }
@@ -186,12 +281,10 @@ async fn list(
         }
     }
     let page = crud::list(&state.db, res, &q).await?;
-    let next_cursor = page.next.as_ref().map(encode_cursor);
-    let body = json!({
-        "data": page.items,
-        "page": {"limit": q.limit, "next_cursor": next_cursor, "total": page.total},
-    });
-    let mut resp = axum::Json(body).into_response();
+    let next_cursor = page.next.as_ref().map(|a| encode_cursor(&sort_param, a));
+    let page_json = json!({"limit": q.limit, "next_cursor": next_cursor, "total": page.total});
+    let columns = output::columns_of(&page.items, &[res.key]);
+    let mut resp = output::respond(format, columns, page.items, page_json, Default::default());
     if let Some(c) = &next_cursor {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs.iter().filter(|(k, _)| k != "cursor") {

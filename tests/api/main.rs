@@ -8,6 +8,8 @@ mod cli;
 mod crud;
 mod harness;
 mod ops;
+mod queries;
+mod questions;
 mod seed;
 mod validation;
 
@@ -25,6 +27,8 @@ fn main() {
     cases.extend(validation::cases());
     cases.extend(auth::cases());
     cases.extend(ops::cases());
+    cases.extend(queries::cases());
+    cases.extend(questions::cases());
 
     let mut trials = Vec::new();
     for case in &cases {

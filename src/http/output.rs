@@ -1,0 +1,124 @@
+//! Response formats for lists and queries: the JSON envelope, or CSV (RFC 4180) with a
+//! header row and the same rows, chosen by `?format=` or the `Accept` header.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+/// `?format=json|csv` wins; otherwise CSV when the client accepts `text/csv` and not JSON
+/// ahead of it.
+pub fn negotiate(headers: &HeaderMap, format: Option<&str>) -> ApiResult<Format> {
+    match format {
+        Some("json") => return Ok(Format::Json),
+        Some("csv") => return Ok(Format::Csv),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "format must be json or csv (got {other:?})."
+            )));
+        }
+        None => {}
+    }
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let pos = |m: &str| accept.find(m);
+    Ok(match (pos("text/csv"), pos("application/json")) {
+        (Some(c), Some(j)) if c < j => Format::Csv,
+        (Some(_), None) => Format::Csv,
+        _ => Format::Json,
+    })
+}
+
+/// One CSV field: arrays joined with `;`, null empty, quoted when needed.
+fn csv_field(v: &Value) -> String {
+    let raw = match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(";"),
+        other => other.to_string(),
+    };
+    if raw.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", raw.replace('"', "\"\""))
+    } else {
+        raw
+    }
+}
+
+/// Rows (JSON objects) as CSV with the given columns, CRLF line ends (RFC 4180).
+pub fn to_csv(columns: &[String], rows: &[Value]) -> String {
+    let mut out = columns
+        .iter()
+        .map(|c| csv_field(&Value::String(c.clone())))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    for row in rows {
+        let line = columns
+            .iter()
+            .map(|c| csv_field(row.get(c).unwrap_or(&Value::Null)))
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The columns of a list of objects: the keys of the first row in order, or `fallback`.
+pub fn columns_of(rows: &[Value], fallback: &[&str]) -> Vec<String> {
+    match rows.first().and_then(Value::as_object) {
+        Some(o) => o.keys().cloned().collect(),
+        None => fallback.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+/// A list or query answer in the requested format. JSON: `{"data": rows, "page": page,
+/// …extra}`; CSV: the rows only.
+pub fn respond(
+    format: Format,
+    columns: Vec<String>,
+    rows: Vec<Value>,
+    page: Value,
+    extra: Map<String, Value>,
+) -> Response {
+    match format {
+        Format::Csv => {
+            let body = to_csv(&columns, &rows);
+            let mut resp = body.into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            );
+            resp
+        }
+        Format::Json => {
+            let mut m = Map::new();
+            m.insert("data".into(), Value::Array(rows));
+            m.insert("page".into(), page);
+            m.extend(extra);
+            axum::Json(Value::Object(m)).into_response()
+        }
+    }
+}
+
+/// The `page` object of an answer that is not paginated: every row is in it.
+pub fn whole_page(n: usize) -> Value {
+    json!({"limit": null, "next_cursor": null, "total": n})
+}
