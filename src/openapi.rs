@@ -137,6 +137,25 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
     if res.is_fact() {
         params.push(json!({"name": "sources", "in": "query", "schema": {"type": "string"}, "description": "Only items citing this source slug."}));
     }
+    params.push(json!({"name": "q", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": format!("Case-insensitive substring of {} (a phrase, not separate words).", crate::model::search_fields(res).join(", "))}));
+    let mut sortable = vec![res.key.to_string()];
+    sortable.extend(
+        res.fields
+            .iter()
+            .filter(|f| f.kind != Kind::Strings)
+            .map(|f| f.name.to_string()),
+    );
+    let sort_values: Vec<String> = sortable
+        .iter()
+        .flat_map(|f| [f.clone(), format!("-{f}")])
+        .filter(|f| *f != format!("-{}", res.key))
+        .collect();
+    params.push(
+        json!({"name": "sort", "in": "query", "schema": {"type": "string", "enum": sort_values},
+        "description": "Order by this field, - for descending; nulls last; ties by key."}),
+    );
+    params.push(format_param());
     let write_errors = ["400", "401", "404", "409", "413", "415", "422", "503"];
     let collection = json!({
         "get": {
@@ -147,7 +166,8 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
                     "headers": {"Link": {"schema": {"type": "string"}, "description": "<…>; rel=\"next\" when more rows follow."}},
                     "content": {"application/json": {"schema": {"type": "object", "required": ["data", "page"], "properties": {
                         "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{name}")}},
-                        "page": {"$ref": "#/components/schemas/Page"}}}}}}))]),
+                        "page": {"$ref": "#/components/schemas/Page"}}}},
+                        "text/csv": csv_content()}}))]),
                 errors(&["400", "404", "503"])),
         },
         "post": {
@@ -197,6 +217,303 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
     )
 }
 
+fn format_param() -> Value {
+    json!({"name": "format", "in": "query", "schema": {"type": "string", "enum": ["json", "csv"]},
+           "description": "Response format; also chosen by Accept: text/csv."})
+}
+
+fn csv_content() -> Value {
+    json!({"schema": {"type": "string"}, "example": "state,state_name,region\r\nKZ,Kazakhstan,central_asia\r\n"})
+}
+
+fn query_param(name: &str, schema: Value, desc: &str, required: bool) -> Value {
+    json!({"name": name, "in": "query", "required": required, "schema": schema, "description": desc})
+}
+
+fn list_of(items: &[&str]) -> Value {
+    json!({"type": "string", "pattern": "^[^,]+(,[^,]+)*$", "description": format!("Comma list, e.g. {}", items.join(","))})
+}
+
+/// The question endpoints (src/http/queries.rs).
+fn query_paths(paths: &mut Map<String, Value>) {
+    use crate::model::{ORG_KINDS, REGIONS, ROLES};
+    let as_of = query_param(
+        "as_of",
+        json!({"type": "string", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2}|all)$"}),
+        "A date YYYY-MM-DD (default: today, UTC) or all for every period. Held on d: joined_on <= d < left_on.",
+        false,
+    );
+    let role = query_param(
+        "role",
+        json!({"type": "string", "description": format!("One or a comma list of: {}", ROLES.join(", "))}),
+        "Only these roles.",
+        false,
+    );
+    let kind = query_param(
+        "kind",
+        json!({"type": "string", "description": format!("One or a comma list of: {}", ORG_KINDS.join(", "))}),
+        "Only organisations of these kinds. Without it, legal_status and initiative are left out.",
+        false,
+    );
+    let region = query_param(
+        "region",
+        json!({"type": "string", "enum": REGIONS}),
+        "Only states in this region.",
+        false,
+    );
+    let key = |d: &str| json!({"name": "key", "in": "path", "required": true, "schema": {"type": "string"}, "description": d});
+    let ok = |schema: &str, desc: &str| {
+        json!({
+        "description": desc,
+        "content": {
+            "application/json": {"schema": {"type": "object", "required": ["data", "page"], "properties": {
+                "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{schema}")}},
+                "page": {"$ref": "#/components/schemas/Page"}}}},
+            "text/csv": csv_content()}})
+    };
+    let errs = errors(&["400", "404", "503"]);
+    let op = |id: &str, summary: &str, params: Vec<Value>, resp: Value| {
+        let mut responses = Map::new();
+        responses.insert("200".into(), resp);
+        responses.extend(errs.clone());
+        json!({"get": {"operationId": id, "tags": ["queries"], "summary": summary, "parameters": params, "responses": responses}})
+    };
+    let lineage = query_param(
+        "lineage",
+        json!({"type": "boolean", "default": false}),
+        "Follow predecessor links for dates before the organisation existed (CSTO -> CST, SCO -> Shanghai Five); such rows say lineage: true.",
+        false,
+    );
+    paths.insert("/v1/organisations/{key}/members".into(), op("organisation_members",
+        "The states holding a membership in an organisation on a date, with role and period",
+        vec![key("Organisation slug."), as_of.clone(), role.clone(), region.clone(), lineage, format_param()],
+        ok("MembershipRow", "Members; the envelope also has as_of, organisation (with membership_coverage and size_note) and complete.")));
+    paths.insert(
+        "/v1/organisations/{key}/history".into(),
+        op(
+            "organisation_history",
+            "Every period of every state in an organisation, in date order",
+            vec![
+                key("Organisation slug."),
+                role.clone(),
+                region.clone(),
+                format_param(),
+            ],
+            ok("MembershipRow", "The timeline."),
+        ),
+    );
+    paths.insert(
+        "/v1/states/{key}/memberships".into(),
+        op(
+            "state_memberships",
+            "The organisations a state belongs to on a date, with role and period",
+            vec![
+                key("ISO alpha-2 or alpha-3 code."),
+                as_of.clone(),
+                role.clone(),
+                query_param(
+                    "organisation",
+                    list_of(&["csto", "sco"]),
+                    "Only these organisations.",
+                    false,
+                ),
+                kind.clone(),
+                format_param(),
+            ],
+            ok("MembershipRow", "Memberships."),
+        ),
+    );
+    paths.insert(
+        "/v1/states/{key}/agreements".into(),
+        op(
+            "state_agreements",
+            "Every agreement the state has a party row in, ended ones included",
+            vec![key("ISO alpha-2 or alpha-3 code."), format_param()],
+            ok("PartyRow", "Party rows."),
+        ),
+    );
+    paths.insert(
+        "/v1/agreements/{key}/parties".into(),
+        op(
+            "agreement_parties",
+            "Every state with a party row in an agreement, former parties included",
+            vec![key("Agreement slug."), format_param()],
+            ok("PartyRow", "Party rows."),
+        ),
+    );
+    paths.insert(
+        "/v1/shared".into(),
+        op(
+            "shared",
+            "The organisations in which every listed state holds a membership on the date",
+            vec![
+                query_param(
+                    "states",
+                    list_of(&["KZ", "KG"]),
+                    "At most 20 states (alpha-2 or alpha-3).",
+                    true,
+                ),
+                as_of.clone(),
+                role.clone(),
+                kind.clone(),
+                format_param(),
+            ],
+            ok(
+                "SharedRow",
+                "One row per organisation; CSV has one role column per state.",
+            ),
+        ),
+    );
+    paths.insert(
+        "/v1/overlap".into(),
+        op(
+            "overlap",
+            "The states holding a membership in every listed organisation on the date",
+            vec![
+                query_param(
+                    "organisations",
+                    list_of(&["csto", "sco"]),
+                    "At most 20 organisation slugs.",
+                    true,
+                ),
+                as_of,
+                role.clone(),
+                format_param(),
+            ],
+            ok(
+                "OverlapRow",
+                "One row per state; CSV has one role column per organisation.",
+            ),
+        ),
+    );
+    paths.insert(
+        "/v1/matrix".into(),
+        op(
+            "matrix",
+            "States x organisations on one date: each cell is the role held or null",
+            vec![
+                query_param(
+                    "as_of",
+                    json!({"type": "string", "format": "date"}),
+                    "The day (default today, UTC); all is not accepted.",
+                    false,
+                ),
+                query_param(
+                    "states",
+                    list_of(&["KZ", "UZ"]),
+                    "Rows (at most 100); default: every state with a cell.",
+                    false,
+                ),
+                query_param(
+                    "organisations",
+                    list_of(&["csto", "sco"]),
+                    "Columns (at most 100); default: every pact existing on the day.",
+                    false,
+                ),
+                region,
+                kind,
+                role,
+                format_param(),
+            ],
+            ok(
+                "MatrixRow",
+                "Rows; the envelope's columns lists the organisations in cell order.",
+            ),
+        ),
+    );
+}
+
+fn query_schemas(schemas: &mut Map<String, Value>) {
+    let s = |t: &str| json!({"type": [t, "null"]});
+    let mut m = Map::new();
+    for name in [
+        "state",
+        "state_name",
+        "region",
+        "organisation",
+        "organisation_name",
+        "acronym",
+        "kind",
+        "membership_coverage",
+        "role",
+        "joined_precision",
+        "left_precision",
+        "end_reason",
+        "participation",
+        "note",
+        "confidence",
+    ] {
+        m.insert(name.into(), s("string"));
+    }
+    m.insert("membership_id".into(), json!({"type": "integer"}));
+    m.insert("founding".into(), json!({"type": "boolean"}));
+    for d in ["joined_on", "left_on", "participation_since"] {
+        m.insert(
+            d.into(),
+            json!({"type": ["string", "null"], "format": "date"}),
+        );
+    }
+    m.insert(
+        "sources".into(),
+        json!({"type": "array", "items": {"type": "string"}}),
+    );
+    m.insert(
+        "lineage".into(),
+        json!({"type": "boolean", "description": "members only: the row is the predecessor's"}),
+    );
+    schemas.insert(
+        "MembershipRow".into(),
+        json!({"type": "object", "properties": m}),
+    );
+    let mut p = Map::new();
+    for name in [
+        "agreement",
+        "agreement_name",
+        "short_name",
+        "agreement_kind",
+        "agreement_status",
+        "state",
+        "state_name",
+        "role",
+        "signed_precision",
+        "ratified_precision",
+        "left_precision",
+        "left_reason",
+        "note",
+        "confidence",
+    ] {
+        p.insert(name.into(), s("string"));
+    }
+    p.insert("party_id".into(), json!({"type": "integer"}));
+    for d in ["signed_on", "ratified_on", "left_on"] {
+        p.insert(
+            d.into(),
+            json!({"type": ["string", "null"], "format": "date"}),
+        );
+    }
+    p.insert(
+        "sources".into(),
+        json!({"type": "array", "items": {"type": "string"}}),
+    );
+    schemas.insert(
+        "PartyRow".into(),
+        json!({"type": "object", "properties": p}),
+    );
+    let rows = json!({"type": "array", "items": {"$ref": "#/components/schemas/MembershipRow"}});
+    let roles = json!({"type": "object", "additionalProperties": {"type": "string"}});
+    schemas.insert("SharedRow".into(), json!({"type": "object", "properties": {
+        "organisation": {"type": "string"}, "organisation_name": {"type": "string"}, "acronym": s("string"), "kind": s("string"),
+        "membership_coverage": {"type": "string"}, "roles": roles.clone(), "memberships": rows.clone()}}));
+    schemas.insert("OverlapRow".into(), json!({"type": "object", "properties": {
+        "state": {"type": "string"}, "state_name": {"type": "string"}, "region": s("string"), "roles": roles, "memberships": rows}}));
+    schemas.insert(
+        "MatrixRow".into(),
+        json!({"type": "object", "properties": {
+        "state": {"type": "string"}, "state_name": {"type": "string"}, "region": s("string"),
+        "cells": {"type": "array", "items": {"type": ["string", "null"]}}}}),
+    );
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -226,6 +543,8 @@ pub fn document() -> Value {
         paths.insert(p.into(), json!({"get": {"operationId": if p == "/" { "root" } else { "index" }, "tags": ["operations"], "summary": "Map of the API",
             "responses": {"200": {"description": "Collections and links.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}));
     }
+    query_paths(&mut paths);
+    query_schemas(&mut schemas);
     schemas.insert("Problem".into(), json!({
         "type": "object", "description": "RFC 9457 problem details.", "required": ["type", "title", "status", "detail"],
         "properties": {
@@ -234,7 +553,7 @@ pub fn document() -> Value {
                 "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}}));
     schemas.insert("Page".into(), json!({
         "type": "object", "required": ["limit", "next_cursor", "total"],
-        "properties": {"limit": {"type": "integer"}, "next_cursor": {"type": ["string", "null"]}, "total": {"type": "integer"}}}));
+        "properties": {"limit": {"type": ["integer", "null"], "description": "null where the answer is not paginated"}, "next_cursor": {"type": ["string", "null"]}, "total": {"type": "integer"}}}));
     json!({
         "openapi": "3.1.0",
         "info": {

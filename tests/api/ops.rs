@@ -9,6 +9,7 @@ pub fn cases() -> Vec<Case> {
         openapi_document_covers_every_route,
         problem_types_resolve,
         cors_allows_reads_anywhere_and_writes_from_listed_origins,
+        openapi_documents_every_question_and_its_parameters,
     ]
 }
 
@@ -161,4 +162,54 @@ async fn cors_allows_reads_anywhere_and_writes_from_listed_origins(app: TestApp)
         r.header("access-control-allow-origin"),
         Some("https://anyone.example")
     );
+}
+
+/// Each question endpoint documents exactly the parameters it accepts, and both formats.
+async fn openapi_documents_every_question_and_its_parameters(app: TestApp) {
+    let doc = app.get("/openapi.json").await.body;
+    for (path, concrete) in [
+        (
+            "/v1/organisations/{key}/members",
+            "/v1/organisations/csto/members",
+        ),
+        (
+            "/v1/organisations/{key}/history",
+            "/v1/organisations/csto/history",
+        ),
+        ("/v1/states/{key}/memberships", "/v1/states/KZ/memberships"),
+        ("/v1/states/{key}/agreements", "/v1/states/KZ/agreements"),
+        ("/v1/agreements/{key}/parties", "/v1/agreements/cst/parties"),
+        ("/v1/shared", "/v1/shared"),
+        ("/v1/overlap", "/v1/overlap"),
+        ("/v1/matrix", "/v1/matrix"),
+    ] {
+        let op = &doc["paths"][path]["get"];
+        assert!(op.is_object(), "{path} documented");
+        let mut documented: Vec<String> = op["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["in"] == "query")
+            .map(|p| p["name"].as_str().unwrap().to_string())
+            .collect();
+        documented.sort();
+        // The 400 for an unknown parameter lists what the endpoint takes.
+        let r = app.get(&format!("{concrete}?zzz=1")).await;
+        r.assert_problem(400);
+        let detail = r.body["detail"].as_str().unwrap();
+        let list = detail
+            .split("takes: ")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('.');
+        let mut accepted: Vec<String> = list.split(", ").map(String::from).collect();
+        accepted.sort();
+        assert_eq!(documented, accepted, "{path}");
+        let content = &op["responses"]["200"]["content"];
+        assert!(
+            content["application/json"].is_object() && content["text/csv"].is_object(),
+            "{path}"
+        );
+        assert!(op["responses"]["404"].is_object() && op["responses"]["400"].is_object());
+    }
 }
