@@ -38,6 +38,10 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    #[error("too many requests: {0}")]
+    TooManyRequests(String, u64),
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
@@ -77,6 +81,8 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            ApiError::TooManyRequests(..) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -92,6 +98,8 @@ impl ApiError {
             ApiError::MethodNotAllowed => ("method-not-allowed", "Method not allowed"),
             ApiError::Conflict(_) => ("conflict", "Conflict"),
             ApiError::PayloadTooLarge => ("payload-too-large", "Request body too large"),
+            ApiError::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
+            ApiError::TooManyRequests(..) => ("too-many-requests", "Too many requests"),
             ApiError::UnsupportedMediaType(_) => {
                 ("unsupported-media-type", "Unsupported media type")
             }
@@ -107,7 +115,9 @@ impl ApiError {
             | ApiError::Unauthorized(d)
             | ApiError::NotFound(d)
             | ApiError::Conflict(d)
-            | ApiError::UnsupportedMediaType(d) => d.clone(),
+            | ApiError::UnsupportedMediaType(d)
+            | ApiError::PreconditionFailed(d)
+            | ApiError::TooManyRequests(d, _) => d.clone(),
             ApiError::Invalid { detail, .. } => detail.clone(),
             ApiError::MethodNotAllowed => {
                 "This method is not allowed on this resource; see the Allow header.".into()
@@ -156,6 +166,16 @@ pub const PROBLEM_TYPES: &[(&str, &str, &str)] = &[
         "conflict",
         "Conflict",
         "The key is taken, or other rows still refer to this one (see `detail`; DELETE takes `?cascade=true`).",
+    ),
+    (
+        "precondition-failed",
+        "Precondition failed",
+        "The If-Match header does not match the item's current ETag: someone changed it since you read it. GET it again, then retry.",
+    ),
+    (
+        "too-many-requests",
+        "Too many requests",
+        "Too many failed authentications from this address; wait for Retry-After seconds.",
     ),
     (
         "payload-too-large",
@@ -242,6 +262,11 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(_) => {
                 resp.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            }
+            ApiError::TooManyRequests(_, secs) => {
+                if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
             }
             _ => {}
         }

@@ -109,6 +109,7 @@ async fn serve(db: Db, settings: pacts::config::Settings) -> anyhow::Result<()> 
     tracing::info!(addr = %listener.local_addr()?, backend, "serving");
     let options = pacts::Options {
         cors_origins: settings.cors_origins.clone(),
+        ..Default::default()
     };
     axum::serve(listener, pacts::app_with(db, options))
         .with_graceful_shutdown(shutdown_signal())

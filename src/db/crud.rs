@@ -4,13 +4,12 @@
 
 use serde_json::{Map, Value};
 
-use super::{Col, Db, Rows, Tx, Val};
-use crate::error::{ApiError, FieldError};
-use crate::model::{KeyKind, Kind, OnCascade, Resource, STATES};
-use crate::validate::Input;
+use super::{Col, Db, Tx, Val};
+use crate::error::ApiError;
+use crate::model::{KeyKind, Kind, Resource, STATES};
 
 /// The column type a field is stored as.
-fn col_of(kind: Kind) -> Col {
+pub(super) fn col_of(kind: Kind) -> Col {
     match kind {
         Kind::Bool => Col::Bool,
         Kind::Int => Col::Int,
@@ -19,7 +18,7 @@ fn col_of(kind: Kind) -> Col {
     }
 }
 
-fn key_col(res: &Resource) -> Col {
+pub(super) fn key_col(res: &Resource) -> Col {
     if res.key_kind == KeyKind::Id {
         Col::Int
     } else {
@@ -28,7 +27,7 @@ fn key_col(res: &Resource) -> Col {
 }
 
 /// `select` list and column types of a resource's full representation.
-fn select_list(db: &Db, res: &Resource) -> (String, Vec<Col>) {
+pub(super) fn select_list(agg: &str, res: &Resource) -> (String, Vec<Col>) {
     let mut sql = format!("t.{}", res.key);
     let mut cols = vec![key_col(res)];
     for f in res.fields {
@@ -39,7 +38,7 @@ fn select_list(db: &Db, res: &Resource) -> (String, Vec<Col>) {
     if let Some(link) = res.sources_table {
         sql.push_str(&format!(
             ", (select {}(l.source, ',' order by l.position) from {link} l where l.fact = t.{}) as sources",
-            db.string_agg(),
+            agg,
             res.key
         ));
         cols.push(Col::Text);
@@ -47,7 +46,7 @@ fn select_list(db: &Db, res: &Resource) -> (String, Vec<Col>) {
     (sql, cols)
 }
 
-fn val_json(v: &Val, kind: Option<Kind>) -> Value {
+pub(super) fn val_json(v: &Val, kind: Option<Kind>) -> Value {
     match v {
         Val::Text(Some(s)) if kind == Some(Kind::Strings) => {
             serde_json::from_str(s).unwrap_or_else(|_| Value::Array(vec![]))
@@ -61,7 +60,7 @@ fn val_json(v: &Val, kind: Option<Kind>) -> Value {
 }
 
 /// One row as the API's JSON object: key, fields in table order, then sources.
-fn to_json(res: &Resource, row: &[Val]) -> Value {
+pub(super) fn to_json(res: &Resource, row: &[Val]) -> Value {
     let mut m = Map::new();
     m.insert(res.key.to_string(), val_json(&row[0], None));
     for (i, f) in res.fields.iter().enumerate() {
@@ -294,7 +293,7 @@ pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page, sqlx::
     } else if let Some(after) = &q.after {
         w.push(&format!("{key_expr} {op} {{}}"), after.key.clone());
     }
-    let (select, cols) = select_list(db, res);
+    let (select, cols) = select_list(db.string_agg(), res);
     let sql = format!(
         "select {select} from {} t{} order by {order} limit {}",
         res.table,
@@ -319,7 +318,7 @@ pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page, sqlx::
 }
 
 pub async fn get(db: &Db, res: &Resource, key: &Val) -> Result<Option<Value>, sqlx::Error> {
-    let (select, cols) = select_list(db, res);
+    let (select, cols) = select_list(db.string_agg(), res);
     let sql = format!(
         "select {select} from {} t where t.{} = $1",
         res.table, res.key
@@ -348,377 +347,6 @@ pub async fn resolve_key(db: &Db, res: &Resource, raw: &str) -> Result<Option<Va
         return Ok(rows.into_iter().next().map(|mut r| r.remove(0)));
     }
     Ok(Some(key))
-}
-
-async fn exists(tx: &mut Tx, res: &Resource, key: &Val) -> Result<bool, sqlx::Error> {
-    let n = tx
-        .fetch_one_int(
-            format!("select count(*) from {} where {} = $1", res.table, res.key),
-            std::slice::from_ref(key),
-        )
-        .await?;
-    Ok(n > 0)
-}
-
-/// Resolve a state reference given as alpha-2 or alpha-3 to the stored alpha-2 code.
-async fn resolve_state(tx: &mut Tx, code: &str) -> Result<Option<String>, sqlx::Error> {
-    let col = if code.len() == 3 { "iso3" } else { "code" };
-    let rows = tx
-        .fetch(
-            format!("select code from states where {col} = $1"),
-            &[Val::text(code)],
-            &[Col::Text],
-        )
-        .await?;
-    Ok(rows
-        .first()
-        .and_then(|r| r[0].as_text().map(str::to_string)))
-}
-
-/// Check (and canonicalise) references, sources and overlapping periods inside the
-/// write transaction. `own_key` is the row being replaced, if any.
-async fn check_references(
-    tx: &mut Tx,
-    res: &Resource,
-    input: &mut Input,
-    own_key: Option<&Val>,
-) -> Result<(), ApiError> {
-    let mut errors = Vec::new();
-    for (f, v) in input.values.iter_mut() {
-        let Kind::Ref(target) = f.kind else { continue };
-        let Some(given) = v.as_text().map(str::to_string) else {
-            continue;
-        };
-        if target == "states" {
-            match resolve_state(tx, &given).await? {
-                Some(code) => *v = Val::text(code),
-                None => errors.push(FieldError::new(
-                    f.name,
-                    format!("no state has the code {given:?}"),
-                )),
-            }
-            continue;
-        }
-        let target_res = crate::model::resource(target).expect("known target");
-        if own_key.or(input.key.as_ref()).and_then(|k| k.as_text()) == Some(given.as_str())
-            && target_res.name == res.name
-        {
-            errors.push(FieldError::new(
-                f.name,
-                format!("a {} cannot refer to itself", res.singular),
-            ));
-        } else if !exists(tx, target_res, v).await? {
-            errors.push(FieldError::new(
-                f.name,
-                format!("no {} has the slug {given:?}", target_res.singular),
-            ));
-        }
-    }
-    for s in &input.sources {
-        if !exists(tx, &crate::model::SOURCES, &Val::text(s.clone())).await? {
-            errors.push(FieldError::new(
-                "sources",
-                format!("no source has the slug {s:?}"),
-            ));
-        }
-    }
-    if errors.is_empty() && res.name == "memberships" {
-        check_overlap(tx, input, own_key, &mut errors).await?;
-    }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::fields(errors))
-    }
-}
-
-/// Two periods of the same state, organisation and role may not overlap.
-async fn check_overlap(
-    tx: &mut Tx,
-    input: &Input,
-    own_key: Option<&Val>,
-    errors: &mut Vec<FieldError>,
-) -> Result<(), sqlx::Error> {
-    let get = |n: &str| input.get(n).cloned().unwrap_or(Val::Text(None));
-    let mut w = Where::default();
-    w.push("state = {}", get("state"));
-    w.push("organisation = {}", get("organisation"));
-    w.push("role = {}", get("role"));
-    // Half-open periods [joined, left) overlap when each starts before the other ends.
-    if let Val::Date(Some(_)) = get("left_on") {
-        w.push("joined_on < {}", get("left_on"));
-    }
-    w.push("(left_on is null or left_on > {})", get("joined_on"));
-    if let Some(k) = own_key {
-        w.push("id <> {}", k.clone());
-    }
-    let rows = tx
-        .fetch(
-            format!("select id from memberships{} order by id limit 1", w.sql()),
-            &w.vals,
-            &[Col::Int],
-        )
-        .await?;
-    if let Some(Val::Int(Some(id))) = rows.first().map(|r| r[0].clone()) {
-        errors.push(FieldError::new(
-            "joined_on",
-            format!("the period overlaps membership {id} of the same state, organisation and role"),
-        ));
-    }
-    Ok(())
-}
-
-async fn write_sources(
-    tx: &mut Tx,
-    res: &Resource,
-    key: &Val,
-    sources: &[String],
-) -> Result<(), sqlx::Error> {
-    let Some(link) = res.sources_table else {
-        return Ok(());
-    };
-    tx.execute(
-        format!("delete from {link} where fact = $1"),
-        std::slice::from_ref(key),
-    )
-    .await?;
-    for (i, s) in sources.iter().enumerate() {
-        tx.execute(
-            format!("insert into {link} (fact, source, position) values ($1, $2, $3)"),
-            &[key.clone(), Val::text(s.clone()), Val::Int(Some(i as i64))],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-async fn insert_row(tx: &mut Tx, res: &Resource, input: &Input) -> Result<Val, sqlx::Error> {
-    let mut cols: Vec<&str> = Vec::new();
-    let mut vals: Vec<Val> = Vec::new();
-    if let Some(k) = &input.key {
-        cols.push(res.key);
-        vals.push(k.clone());
-    }
-    for (f, v) in &input.values {
-        cols.push(f.name);
-        vals.push(v.clone());
-    }
-    cols.push("search");
-    vals.push(Val::text(search_text(res, |n| {
-        input.get(n).and_then(|v| v.as_text()).map(str::to_string)
-    })));
-    let placeholders: Vec<String> = (1..=vals.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "insert into {} ({}) values ({}) returning {}",
-        res.table,
-        cols.join(", "),
-        placeholders.join(", "),
-        res.key
-    );
-    let rows: Rows = tx.fetch(sql, &vals, &[key_col(res)]).await?;
-    let key = rows
-        .into_iter()
-        .next()
-        .map(|mut r| r.remove(0))
-        .unwrap_or(Val::Text(None));
-    if input.key.is_some() && res.key_kind == KeyKind::Id && tx.is_postgres() {
-        // An explicit id (PUT) must not be handed out again by the identity sequence.
-        tx.execute(
-            format!(
-                "select setval(pg_get_serial_sequence('{t}', 'id'), greatest((select max(id) from {t}), 1))",
-                t = res.table
-            ),
-            &[],
-        )
-        .await?;
-    }
-    Ok(key)
-}
-
-async fn update_row(
-    tx: &mut Tx,
-    res: &Resource,
-    key: &Val,
-    input: &Input,
-) -> Result<(), sqlx::Error> {
-    let mut sets = Vec::new();
-    let mut vals = Vec::new();
-    for (f, v) in &input.values {
-        vals.push(v.clone());
-        sets.push(format!("{} = ${}", f.name, vals.len()));
-    }
-    vals.push(Val::text(search_text(res, |n| {
-        input.get(n).and_then(|v| v.as_text()).map(str::to_string)
-    })));
-    sets.push(format!("search = ${}", vals.len()));
-    vals.push(key.clone());
-    let sql = format!(
-        "update {} set {} where {} = ${}",
-        res.table,
-        sets.join(", "),
-        res.key,
-        vals.len()
-    );
-    tx.execute(sql, &vals).await?;
-    Ok(())
-}
-
-/// Create a row (POST); 409 if the key is taken. Returns the key.
-pub async fn create(db: &Db, res: &Resource, mut input: Input) -> Result<Val, ApiError> {
-    if res.key_kind != KeyKind::Id && input.key.is_none() {
-        return Err(ApiError::field(res.key, "is required"));
-    }
-    let mut tx = db.begin_write().await?;
-    if let Some(k) = &input.key
-        && exists(&mut tx, res, k).await?
-    {
-        return Err(ApiError::Conflict(format!(
-            "A {} with {} {} already exists; use PUT to replace it.",
-            res.singular,
-            res.key,
-            val_json(k, None)
-        )));
-    }
-    if res.key_kind == KeyKind::StateCode {
-        check_iso3_free(&mut tx, &input, None).await?;
-    }
-    check_references(&mut tx, res, &mut input, None).await?;
-    let key = insert_row(&mut tx, res, &input).await?;
-    write_sources(&mut tx, res, &key, &input.sources).await?;
-    bump_version(&mut tx).await?;
-    tx.commit().await?;
-    Ok(key)
-}
-
-/// Two states may not share an alpha-3 code.
-async fn check_iso3_free(tx: &mut Tx, input: &Input, own: Option<&Val>) -> Result<(), ApiError> {
-    let Some(iso3) = input.get("iso3").cloned() else {
-        return Ok(());
-    };
-    let mut w = Where::default();
-    w.push("iso3 = {}", iso3.clone());
-    if let Some(k) = own {
-        w.push("code <> {}", k.clone());
-    }
-    if tx
-        .fetch_one_int(format!("select count(*) from states{}", w.sql()), &w.vals)
-        .await?
-        > 0
-    {
-        return Err(ApiError::Conflict(format!(
-            "Another state already has the alpha-3 code {}.",
-            val_json(&iso3, None)
-        )));
-    }
-    Ok(())
-}
-
-/// Create or replace the row at `key` (PUT). Returns true when it was created.
-pub async fn replace(
-    db: &Db,
-    res: &Resource,
-    key: &Val,
-    mut input: Input,
-) -> Result<bool, ApiError> {
-    match &input.key {
-        Some(k) if k != key => {
-            return Err(ApiError::field(
-                res.key,
-                format!(
-                    "{} does not match the key in the path ({})",
-                    val_json(k, None),
-                    val_json(key, None)
-                ),
-            ));
-        }
-        _ => input.key = Some(key.clone()),
-    }
-    let mut tx = db.begin_write().await?;
-    let existed = exists(&mut tx, res, key).await?;
-    if res.key_kind == KeyKind::StateCode {
-        check_iso3_free(&mut tx, &input, Some(key)).await?;
-    }
-    check_references(&mut tx, res, &mut input, Some(key)).await?;
-    if existed {
-        update_row(&mut tx, res, key, &input).await?;
-    } else {
-        insert_row(&mut tx, res, &input).await?;
-    }
-    write_sources(&mut tx, res, key, &input.sources).await?;
-    bump_version(&mut tx).await?;
-    tx.commit().await?;
-    Ok(!existed)
-}
-
-/// Delete the row at `key`. Without `cascade`, a row that others refer to is a 409 naming
-/// them; with it, the dependants go too (or lose the reference, where that is the sane
-/// outcome). A source is never unlinked from a fact it is the only source of.
-pub async fn delete(db: &Db, res: &Resource, key: &Val, cascade: bool) -> Result<(), ApiError> {
-    let mut tx = db.begin_write().await?;
-    if !exists(&mut tx, res, key).await? {
-        return Err(not_found(res, key));
-    }
-    let mut found = Vec::new();
-    for d in res.dependants {
-        let n = tx
-            .fetch_one_int(
-                format!("select count(*) from {} where {} = $1", d.table, d.column),
-                std::slice::from_ref(key),
-            )
-            .await?;
-        if n > 0 {
-            found.push(format!("{n} {}", d.label));
-        }
-    }
-    if !found.is_empty() && !cascade {
-        return Err(ApiError::Conflict(format!(
-            "This {} is still referred to by {}. Delete or change those first, or repeat the request with ?cascade=true.",
-            res.singular,
-            found.join(", ")
-        )));
-    }
-    if res.name == "sources" {
-        let mut orphaned = Vec::new();
-        for d in res.dependants {
-            let n = tx
-                .fetch_one_int(
-                    format!(
-                        "select count(*) from {t} l where l.source = $1 and not exists (select 1 from {t} o where o.fact = l.fact and o.source <> $1)",
-                        t = d.table
-                    ),
-                    std::slice::from_ref(key),
-                )
-                .await?;
-            if n > 0 {
-                orphaned.push(format!("{n} {}", d.label));
-            }
-        }
-        if !orphaned.is_empty() {
-            return Err(ApiError::Conflict(format!(
-                "This source is the only source of {}; every fact must keep at least one source. Add another source to them first.",
-                orphaned.join(", ")
-            )));
-        }
-    }
-    for d in res.dependants {
-        let sql = match d.on_cascade {
-            OnCascade::Delete => format!("delete from {} where {} = $1", d.table, d.column),
-            OnCascade::SetNull => format!(
-                "update {} set {c} = null where {c} = $1",
-                d.table,
-                c = d.column
-            ),
-        };
-        tx.execute(sql, std::slice::from_ref(key)).await?;
-    }
-    tx.execute(
-        format!("delete from {} where {} = $1", res.table, res.key),
-        std::slice::from_ref(key),
-    )
-    .await?;
-    bump_version(&mut tx).await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 pub fn not_found(res: &Resource, key: &Val) -> ApiError {

@@ -5,6 +5,7 @@
 pub mod crud;
 pub mod queries;
 pub mod tokens;
+pub mod write;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -375,6 +376,13 @@ impl Tx {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self, Tx::Postgres(_))
+    }
+
+    pub fn string_agg(&self) -> &'static str {
+        match self {
+            Tx::Sqlite(_) => "group_concat",
+            Tx::Postgres(_) => "string_agg",
+        }
     }
 
     pub async fn commit(self) -> Result<(), sqlx::Error> {

@@ -64,7 +64,8 @@ pub async fn conditional_get(State(state): State<AppState>, req: Request, next: 
         return resp;
     }
     let mut resp = next.run(req).await;
-    if resp.status() == StatusCode::OK {
+    // Items carry their own content-based ETag (the one If-Match compares against).
+    if resp.status() == StatusCode::OK && !resp.headers().contains_key(header::ETAG) {
         set_headers(&mut resp, &etag);
     }
     resp

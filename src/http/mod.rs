@@ -7,6 +7,7 @@ pub mod ops;
 pub mod output;
 pub mod queries;
 pub mod resources;
+pub mod writes;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,13 +36,16 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct AppState {
     pub db: Db,
     pub openapi: Arc<serde_json::Value>,
+    pub auth_limiter: Arc<auth::AuthLimiter>,
 }
 
 /// Settings of the HTTP layer that come from configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Options {
     /// Origins allowed to write from a browser; reads are allowed from any origin.
     pub cors_origins: Vec<HeaderValue>,
+    /// Failed-authentication limits (default: 10 a minute per address).
+    pub auth_limiter: Option<auth::AuthLimiter>,
 }
 
 /// The whole HTTP application over a database, with default options.
@@ -54,6 +58,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
     let state = AppState {
         db,
         openapi: Arc::new(crate::openapi::document()),
+        auth_limiter: Arc::new(options.auth_limiter.unwrap_or_default()),
     };
     let mut router = Router::new();
     for res in RESOURCES {
@@ -76,11 +81,15 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(ops::openapi))
         .route("/problems/{slug}", get(ops::problem_type))
+        .route("/v1/changes", get(writes::list_changes))
+        .route("/v1/changes/{id}", get(writes::get_change))
+        .route("/v1/changes/{id}/revert", axum::routing::post(writes::revert))
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::conditional_get,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(TimeoutLayer::with_status_code(

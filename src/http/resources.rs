@@ -9,16 +9,21 @@ use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::auth::require_token;
+use super::writes;
 use super::output;
 use crate::db::Val;
 use crate::db::crud::{self, After, ListQuery, Sort};
 use crate::error::{ApiError, ApiResult};
 use crate::model::{KeyKind, Kind, Resource};
-use crate::validate::{self, Mode};
+use crate::validate;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
+
+/// The writer's identity, set by the auth middleware.
+type W = Option<axum::Extension<super::auth::Writer>>;
+/// A path key, or why it could not be read.
+pub type P = Result<Path<String>, axum::extract::rejection::PathRejection>;
 
 pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
     get(
@@ -26,16 +31,15 @@ pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
             list(s, res, q, uri, h)
         },
     )
-    .post(move |s: State<AppState>, h: HeaderMap, b: Body| create(s, res, h, b))
+    .post(move |s: State<AppState>, w: W, h: HeaderMap, b: Body| writes::create(s, res, w, h, b))
 }
 
 pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
-    type P = Result<Path<String>, axum::extract::rejection::PathRejection>;
-    get(move |s: State<AppState>, p: P| get_item(s, res, p))
-        .put(move |s: State<AppState>, p: P, h: HeaderMap, b: Body| put_item(s, res, p, h, b))
-        .patch(move |s: State<AppState>, p: P, h: HeaderMap, b: Body| patch_item(s, res, p, h, b))
-        .delete(move |s: State<AppState>, p: P, h: HeaderMap, q: RawQuery| {
-            delete_item(s, res, p, h, q)
+    get(move |s: State<AppState>, p: P, h: HeaderMap| get_item(s, res, p, h))
+        .put(move |s: State<AppState>, p: P, w: W, h: HeaderMap, b: Body| writes::put_item(s, res, p, w, h, b))
+        .patch(move |s: State<AppState>, p: P, w: W, h: HeaderMap, b: Body| writes::patch_item(s, res, p, w, h, b))
+        .delete(move |s: State<AppState>, p: P, w: W, h: HeaderMap, q: RawQuery| {
+            writes::delete_item(s, res, p, w, h, q)
         })
 }
 
@@ -300,7 +304,7 @@ async fn list(
 }
 
 /// The canonical key named by a path, or 404.
-async fn path_key(
+pub(super) async fn path_key(
     state: &AppState,
     res: &'static Resource,
     p: Result<Path<String>, axum::extract::rejection::PathRejection>,
@@ -315,179 +319,19 @@ async fn path_key(
     }
 }
 
-async fn get_item(
-    State(state): State<AppState>,
-    res: &'static Resource,
-    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
-) -> ApiResult<Response> {
+async fn get_item(State(state): State<AppState>, res: &'static Resource, p: P, headers: HeaderMap) -> ApiResult<Response> {
     let key = path_key(&state, res, p).await?;
-    match crud::get(&state.db, res, &key).await? {
-        Some(item) => Ok(axum::Json(item).into_response()),
-        None => Err(crud::not_found(res, &key)),
-    }
-}
-
-/// Read a JSON body after checking its media type. `patch` also accepts merge-patch.
-async fn read_json(headers: &HeaderMap, body: Body, patch: bool) -> ApiResult<Value> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
-    let wanted = if patch {
-        "application/merge-patch+json or application/json"
+    let item = crud::get(&state.db, res, &key).await?.ok_or_else(|| crud::not_found(res, &key))?;
+    let etag = crate::db::write::item_etag(&item);
+    let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let mut resp = if inm.split(',').map(str::trim).any(|t| t == etag || t == "*") {
+        StatusCode::NOT_MODIFIED.into_response()
     } else {
-        "application/json"
+        axum::Json(item).into_response()
     };
-    match ct.as_deref() {
-        Some("application/json") => {}
-        Some("application/merge-patch+json") if patch => {}
-        Some(other) => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "The body must be sent as {wanted}, not {other}."
-            )));
-        }
-        None => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "The request has no Content-Type; send the body as {wanted}."
-            )));
-        }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        resp.headers_mut().insert(header::ETAG, v);
     }
-    let bytes = axum::body::to_bytes(body, super::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge)?;
-    serde_json::from_slice::<Value>(&bytes).map_err(|e| {
-        let what = if bytes.is_empty() {
-            "The body is empty".to_string()
-        } else {
-            format!("The body is not valid JSON ({e})")
-        };
-        ApiError::BadRequest(format!("{what}; send one JSON object."))
-    })
-}
-
-fn location(res: &Resource, key: &Val) -> HeaderValue {
-    let k = match key {
-        Val::Int(Some(n)) => n.to_string(),
-        Val::Text(Some(s)) => s.clone(),
-        _ => String::new(),
-    };
-    HeaderValue::from_str(&format!("/v1/{}/{k}", res.name)).unwrap_or(HeaderValue::from_static("/"))
-}
-
-async fn respond_with_item(
-    state: &AppState,
-    res: &'static Resource,
-    key: &Val,
-    status: StatusCode,
-) -> ApiResult<Response> {
-    let item = crud::get(&state.db, res, key)
-        .await?
-        .ok_or_else(|| crud::not_found(res, key))?;
-    let mut resp = (status, axum::Json(item)).into_response();
-    if status == StatusCode::CREATED {
-        resp.headers_mut()
-            .insert(header::LOCATION, location(res, key));
-    }
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(super::cache::CACHE_CONTROL));
     Ok(resp)
-}
-
-async fn create(
-    State(state): State<AppState>,
-    res: &'static Resource,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    let who = require_token(&state, &headers).await?;
-    let value = read_json(&headers, body, false).await?;
-    let input = validate::validate(res, &value, Mode::Create)?;
-    let key = crud::create(&state.db, res, input).await?;
-    tracing::info!(token = %who, collection = res.name, key = ?key, "created");
-    respond_with_item(&state, res, &key, StatusCode::CREATED).await
-}
-
-async fn put_item(
-    State(state): State<AppState>,
-    res: &'static Resource,
-    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    let who = require_token(&state, &headers).await?;
-    let key = path_key(&state, res, p).await?;
-    if res.key_kind == KeyKind::StateCode && key.as_text().is_some_and(|k| k.len() != 2) {
-        return Err(ApiError::field(
-            "code",
-            "a new state is created under its alpha-2 code: PUT /v1/states/{alpha-2}",
-        ));
-    }
-    let value = read_json(&headers, body, false).await?;
-    let input = validate::validate(res, &value, Mode::Replace)?;
-    let created = crud::replace(&state.db, res, &key, input).await?;
-    tracing::info!(token = %who, collection = res.name, key = ?key, created, "replaced");
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    respond_with_item(&state, res, &key, status).await
-}
-
-async fn patch_item(
-    State(state): State<AppState>,
-    res: &'static Resource,
-    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    let who = require_token(&state, &headers).await?;
-    let key = path_key(&state, res, p).await?;
-    let patch = read_json(&headers, body, true).await?;
-    if !patch.is_object() {
-        return Err(ApiError::field("", "a merge patch must be a JSON object"));
-    }
-    let mut current = crud::get(&state.db, res, &key)
-        .await?
-        .ok_or_else(|| crud::not_found(res, &key))?;
-    validate::merge_patch(&mut current, &patch);
-    let input = validate::validate(res, &current, Mode::Replace)?;
-    crud::replace(&state.db, res, &key, input).await?;
-    tracing::info!(token = %who, collection = res.name, key = ?key, "patched");
-    respond_with_item(&state, res, &key, StatusCode::OK).await
-}
-
-async fn delete_item(
-    State(state): State<AppState>,
-    res: &'static Resource,
-    p: Result<Path<String>, axum::extract::rejection::PathRejection>,
-    headers: HeaderMap,
-    RawQuery(raw): RawQuery,
-) -> ApiResult<Response> {
-    let who = require_token(&state, &headers).await?;
-    let mut cascade = false;
-    for (k, v) in query_pairs(raw.as_deref())? {
-        match (k.as_str(), v.as_str()) {
-            ("cascade", "true") => cascade = true,
-            ("cascade", "false") => cascade = false,
-            ("cascade", _) => {
-                return Err(ApiError::BadRequest(
-                    "cascade must be true or false.".into(),
-                ));
-            }
-            (other, _) => {
-                return Err(ApiError::BadRequest(format!(
-                    "Unknown query parameter {other:?}; DELETE takes only cascade."
-                )));
-            }
-        }
-    }
-    let key = path_key(&state, res, p).await?;
-    crud::delete(&state.db, res, &key, cascade).await?;
-    tracing::info!(token = %who, collection = res.name, key = ?key, cascade, "deleted");
-    Ok(StatusCode::NO_CONTENT.into_response())
 }

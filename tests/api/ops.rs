@@ -111,6 +111,7 @@ async fn cors_allows_reads_anywhere_and_writes_from_listed_origins(app: TestApp)
         app.db.clone(),
         pacts::Options {
             cors_origins: vec!["https://curators.example".parse().unwrap()],
+            ..Default::default()
         },
     );
     let app = TestApp { router, ..app };
