@@ -242,8 +242,14 @@ pub fn problem_response(
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
-            ApiError::Internal(why) => tracing::error!(error = %why, "internal error"),
-            ApiError::Unavailable(why) => tracing::warn!(error = %why, "database unavailable"),
+            ApiError::Internal(why) => {
+                crate::http::metrics::count_db_error(false);
+                tracing::error!(error = %why, "internal error")
+            }
+            ApiError::Unavailable(why) => {
+                crate::http::metrics::count_db_error(true);
+                tracing::warn!(error = %why, "database unavailable")
+            }
             _ => {}
         }
         let (slug, title) = self.slug_and_title();

@@ -7,6 +7,7 @@ pub mod error;
 pub mod http;
 pub mod model;
 pub mod openapi;
+pub mod serve;
 pub mod validate;
 
 pub use http::{Options, app, app_with};

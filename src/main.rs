@@ -40,7 +40,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command, settings: pacts::config::Settings) -> anyhow::Result<ExitCode> {
-    let db = match Db::connect(&settings.database_url).await {
+    let serving = matches!(command, Command::Serve);
+    let db = match connect(&settings.database_url, serving).await {
         Ok(db) => db,
         Err(pacts::db::ConnectError::Open(e)) => {
             anyhow::bail!("cannot open {}: {e}", redact(&settings.database_url))
@@ -103,6 +104,22 @@ async fn run(command: Command, settings: pacts::config::Settings) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
+/// Open the database. When serving from PostgreSQL, a server that is not up yet is waited
+/// for, with backoff, saying why in the log; the command-line tools fail at once.
+async fn connect(url: &str, retry: bool) -> Result<Db, pacts::db::ConnectError> {
+    let mut delay = std::time::Duration::from_millis(500);
+    loop {
+        match Db::connect(url).await {
+            Err(pacts::db::ConnectError::Open(e)) if retry && url.starts_with("postgres") => {
+                tracing::warn!(database = %redact(url), error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(10));
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn serve(db: Db, settings: pacts::config::Settings) -> anyhow::Result<()> {
     let backend = db.backend();
     let listener = tokio::net::TcpListener::bind(settings.bind).await?;
@@ -111,9 +128,13 @@ async fn serve(db: Db, settings: pacts::config::Settings) -> anyhow::Result<()> 
         cors_origins: settings.cors_origins.clone(),
         ..Default::default()
     };
-    axum::serve(listener, pacts::app_with(db, options))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    pacts::serve::serve(
+        listener,
+        pacts::app_with(db, options),
+        Default::default(),
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("stopped");
     Ok(())
 }

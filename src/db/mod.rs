@@ -109,6 +109,22 @@ macro_rules! decode_row {
 
 pub type Rows = Vec<Vec<Val>>;
 
+/// How long one PostgreSQL round trip may take. A server that stops answering (frozen,
+/// or cut off mid-query) must cost a request a short 503, not a hang.
+pub const PG_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
+async fn pg_deadline<T>(
+    f: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T, sqlx::Error> {
+    match tokio::time::timeout(PG_QUERY_TIMEOUT, f).await {
+        Ok(r) => r,
+        Err(_) => Err(sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the database did not answer in time",
+        ))),
+    }
+}
+
 impl Db {
     /// Open a pool for `url`; a SQLite file is created if missing.
     pub async fn connect(url: &str) -> Result<Db, ConnectError> {
@@ -248,10 +264,8 @@ impl Db {
                 }
             }
             Db::Postgres(p) => {
-                for row in bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals)
-                    .fetch_all(p)
-                    .await?
-                {
+                let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
+                for row in pg_deadline(q.fetch_all(p)).await? {
                     out.push(decode_row!(&row, cols));
                 }
             }
@@ -276,10 +290,11 @@ impl Db {
         match self {
             Db::Sqlite(p) => Ok(Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
             Db::Postgres(p) => {
-                let mut tx = p.begin().await?;
-                sqlx::query("select pg_advisory_xact_lock(7261706163747301)")
-                    .execute(&mut *tx)
-                    .await?;
+                let mut tx = pg_deadline(p.begin()).await?;
+                pg_deadline(
+                    sqlx::query("select pg_advisory_xact_lock(7261706163747301)").execute(&mut *tx),
+                )
+                .await?;
                 Ok(Tx::Postgres(tx))
             }
         }
@@ -340,10 +355,8 @@ impl Tx {
                 }
             }
             Tx::Postgres(tx) => {
-                for row in bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals)
-                    .fetch_all(&mut **tx)
-                    .await?
-                {
+                let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
+                for row in pg_deadline(q.fetch_all(&mut **tx)).await? {
                     out.push(decode_row!(&row, cols));
                 }
             }
@@ -367,10 +380,10 @@ impl Tx {
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
-            Tx::Postgres(tx) => bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            Tx::Postgres(tx) => {
+                let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
+                pg_deadline(q.execute(&mut **tx)).await?.rows_affected()
+            }
         })
     }
 
@@ -388,7 +401,7 @@ impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await,
-            Tx::Postgres(tx) => tx.commit().await,
+            Tx::Postgres(tx) => pg_deadline(tx.commit()).await,
         }
     }
 }

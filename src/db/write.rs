@@ -32,8 +32,15 @@ pub struct Idem {
 
 /// What a create produced: a new item, or the stored answer to an earlier identical POST.
 pub enum Created {
-    New { key: Val, item: Value },
-    Replayed { status: u16, location: Option<String>, body: String },
+    New {
+        key: Val,
+        item: Value,
+    },
+    Replayed {
+        status: u16,
+        location: Option<String>,
+        body: String,
+    },
 }
 
 /// A strong validator for one item: its representation's hash.
@@ -45,7 +52,9 @@ pub fn item_etag(item: &Value) -> String {
 
 /// Does `If-Match` allow a write to an item in this state?
 fn check_if_match(ctx: &WriteCtx, current: Option<&Value>) -> Result<(), ApiError> {
-    let Some(cond) = ctx.if_match.as_deref() else { return Ok(()) };
+    let Some(cond) = ctx.if_match.as_deref() else {
+        return Ok(());
+    };
     let ok = match current {
         None => false,
         Some(_) if cond.trim() == "*" => true,
@@ -66,7 +75,10 @@ fn check_if_match(ctx: &WriteCtx, current: Option<&Value>) -> Result<(), ApiErro
 /// One item as served, read inside the transaction.
 pub async fn get_tx(tx: &mut Tx, res: &Resource, key: &Val) -> Result<Option<Value>, sqlx::Error> {
     let (select, cols) = select_list(tx.string_agg(), res);
-    let sql = format!("select {select} from {} t where t.{} = $1", res.table, res.key);
+    let sql = format!(
+        "select {select} from {} t where t.{} = $1",
+        res.table, res.key
+    );
     let rows = tx.fetch(sql, std::slice::from_ref(key), &cols).await?;
     Ok(rows.first().map(|r| to_json(res, r)))
 }
@@ -329,7 +341,6 @@ async fn update_row(
     Ok(())
 }
 
-
 /// Two states may not share an alpha-3 code.
 async fn check_iso3_free(tx: &mut Tx, input: &Input, own: Option<&Val>) -> Result<(), ApiError> {
     let Some(iso3) = input.get("iso3").cloned() else {
@@ -353,10 +364,15 @@ async fn check_iso3_free(tx: &mut Tx, input: &Input, own: Option<&Val>) -> Resul
     Ok(())
 }
 
-
 /// Create a row (POST); 409 if the key is taken. With an `Idempotency-Key`, a retry of the
 /// same request returns the stored answer instead of creating again.
-pub async fn create(db: &Db, res: &Resource, mut input: Input, ctx: &WriteCtx, idem: Option<&Idem>) -> Result<Created, ApiError> {
+pub async fn create(
+    db: &Db,
+    res: &Resource,
+    mut input: Input,
+    ctx: &WriteCtx,
+    idem: Option<&Idem>,
+) -> Result<Created, ApiError> {
     if res.key_kind != KeyKind::Id && input.key.is_none() {
         return Err(ApiError::field(res.key, "is required"));
     }
@@ -407,8 +423,13 @@ pub async fn create(db: &Db, res: &Resource, mut input: Input, ctx: &WriteCtx, i
     record(&mut tx, ctx, res, &key, None, Some(&item), None).await?;
     if let Some(idem) = idem {
         // Answers are kept for a day.
-        let cutoff = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        tx.execute("delete from idempotency_keys where created_at < $1".into(), &[Val::text(cutoff)]).await?;
+        let cutoff = (chrono::Utc::now() - chrono::Duration::days(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        tx.execute(
+            "delete from idempotency_keys where created_at < $1".into(),
+            &[Val::text(cutoff)],
+        )
+        .await?;
         tx.execute(
             "insert into idempotency_keys (token, idem_key, request_hash, status, location, body, created_at) values ($1, $2, $3, $4, $5, $6, $7)".into(),
             &[
@@ -429,7 +450,13 @@ pub async fn create(db: &Db, res: &Resource, mut input: Input, ctx: &WriteCtx, i
 }
 
 /// Create or replace the row at `key` (PUT). Returns whether it was created, and the item.
-pub async fn replace(db: &Db, res: &Resource, key: &Val, input: Input, ctx: &WriteCtx) -> Result<(bool, Value), ApiError> {
+pub async fn replace(
+    db: &Db,
+    res: &Resource,
+    key: &Val,
+    input: Input,
+    ctx: &WriteCtx,
+) -> Result<(bool, Value), ApiError> {
     let mut tx = db.begin_write().await?;
     let out = replace_in(&mut tx, res, key, input, ctx, None).await?;
     bump_version(&mut tx).await?;
@@ -438,25 +465,47 @@ pub async fn replace(db: &Db, res: &Resource, key: &Val, input: Input, ctx: &Wri
 }
 
 /// Apply a JSON merge patch to the current item and store the result.
-pub async fn patch(db: &Db, res: &'static Resource, key: &Val, patch: &Value, ctx: &WriteCtx) -> Result<Value, ApiError> {
+pub async fn patch(
+    db: &Db,
+    res: &'static Resource,
+    key: &Val,
+    patch: &Value,
+    ctx: &WriteCtx,
+) -> Result<Value, ApiError> {
     let mut tx = db.begin_write().await?;
-    let mut current = get_tx(&mut tx, res, key).await?.ok_or_else(|| super::crud::not_found(res, key))?;
+    let mut current = get_tx(&mut tx, res, key)
+        .await?
+        .ok_or_else(|| super::crud::not_found(res, key))?;
     check_if_match(ctx, Some(&current))?;
     validate::merge_patch(&mut current, patch);
     let input = validate::validate(res, &current, Mode::Replace)?;
-    let ctx = WriteCtx { if_match: None, ..ctx.clone() };
+    let ctx = WriteCtx {
+        if_match: None,
+        ..ctx.clone()
+    };
     let (_, item) = replace_in(&mut tx, res, key, input, &ctx, None).await?;
     bump_version(&mut tx).await?;
     tx.commit().await?;
     Ok(item)
 }
 
-async fn replace_in(tx: &mut Tx, res: &Resource, key: &Val, mut input: Input, ctx: &WriteCtx, reverts: Option<i64>) -> Result<(bool, Value), ApiError> {
+async fn replace_in(
+    tx: &mut Tx,
+    res: &Resource,
+    key: &Val,
+    mut input: Input,
+    ctx: &WriteCtx,
+    reverts: Option<i64>,
+) -> Result<(bool, Value), ApiError> {
     match &input.key {
         Some(k) if k != key => {
             return Err(ApiError::field(
                 res.key,
-                format!("{} does not match the key in the path ({})", val_json(k, None), val_json(key, None)),
+                format!(
+                    "{} does not match the key in the path ({})",
+                    val_json(k, None),
+                    val_json(key, None)
+                ),
             ));
         }
         _ => input.key = Some(key.clone()),
@@ -487,14 +536,25 @@ fn dependant_resource(table: &str) -> Option<(&'static Resource, &'static str)> 
         .iter()
         .find(|r| r.table == table)
         .map(|r| (*r, r.key))
-        .or_else(|| RESOURCES.iter().find(|r| r.sources_table == Some(table)).map(|r| (*r, "fact")))
+        .or_else(|| {
+            RESOURCES
+                .iter()
+                .find(|r| r.sources_table == Some(table))
+                .map(|r| (*r, "fact"))
+        })
 }
 
 /// Delete the row at `key`. Without `cascade`, a row that others refer to is a 409 naming
 /// them; with it, the dependants go too (or lose the reference, where that is the sane
 /// outcome), each recorded in the change log. A source is never unlinked from a fact it
 /// is the only source of.
-pub async fn delete(db: &Db, res: &Resource, key: &Val, cascade: bool, ctx: &WriteCtx) -> Result<(), ApiError> {
+pub async fn delete(
+    db: &Db,
+    res: &Resource,
+    key: &Val,
+    cascade: bool,
+    ctx: &WriteCtx,
+) -> Result<(), ApiError> {
     let mut tx = db.begin_write().await?;
     delete_in(&mut tx, res, key, cascade, ctx, None).await?;
     bump_version(&mut tx).await?;
@@ -502,7 +562,14 @@ pub async fn delete(db: &Db, res: &Resource, key: &Val, cascade: bool, ctx: &Wri
     Ok(())
 }
 
-async fn delete_in(tx: &mut Tx, res: &Resource, key: &Val, cascade: bool, ctx: &WriteCtx, reverts: Option<i64>) -> Result<(), ApiError> {
+async fn delete_in(
+    tx: &mut Tx,
+    res: &Resource,
+    key: &Val,
+    cascade: bool,
+    ctx: &WriteCtx,
+    reverts: Option<i64>,
+) -> Result<(), ApiError> {
     let Some(before) = get_tx(tx, res, key).await? else {
         return Err(super::crud::not_found(res, key));
     };
@@ -510,7 +577,10 @@ async fn delete_in(tx: &mut Tx, res: &Resource, key: &Val, cascade: bool, ctx: &
     let mut found = Vec::new();
     for d in res.dependants {
         let n = tx
-            .fetch_one_int(format!("select count(*) from {} where {} = $1", d.table, d.column), std::slice::from_ref(key))
+            .fetch_one_int(
+                format!("select count(*) from {} where {} = $1", d.table, d.column),
+                std::slice::from_ref(key),
+            )
             .await?;
         if n > 0 {
             found.push(format!("{n} {}", d.label));
@@ -544,10 +614,15 @@ async fn delete_in(tx: &mut Tx, res: &Resource, key: &Val, cascade: bool, ctx: &
         }
     }
     for d in res.dependants {
-        let Some((dep_res, key_column)) = dependant_resource(d.table) else { continue };
+        let Some((dep_res, key_column)) = dependant_resource(d.table) else {
+            continue;
+        };
         let rows = tx
             .fetch(
-                format!("select {key_column} from {} where {} = $1", d.table, d.column),
+                format!(
+                    "select {key_column} from {} where {} = $1",
+                    d.table, d.column
+                ),
                 std::slice::from_ref(key),
                 &[key_col(dep_res)],
             )
@@ -560,7 +635,11 @@ async fn delete_in(tx: &mut Tx, res: &Resource, key: &Val, cascade: bool, ctx: &
         }
         let sql = match d.on_cascade {
             OnCascade::Delete => format!("delete from {} where {} = $1", d.table, d.column),
-            OnCascade::SetNull => format!("update {} set {c} = null where {c} = $1", d.table, c = d.column),
+            OnCascade::SetNull => format!(
+                "update {} set {c} = null where {c} = $1",
+                d.table,
+                c = d.column
+            ),
         };
         tx.execute(sql, std::slice::from_ref(key)).await?;
         for (k, b) in befores {
@@ -568,15 +647,22 @@ async fn delete_in(tx: &mut Tx, res: &Resource, key: &Val, cascade: bool, ctx: &
             record(tx, ctx, dep_res, &k, Some(&b), after.as_ref(), None).await?;
         }
     }
-    tx.execute(format!("delete from {} where {} = $1", res.table, res.key), std::slice::from_ref(key))
-        .await?;
+    tx.execute(
+        format!("delete from {} where {} = $1", res.table, res.key),
+        std::slice::from_ref(key),
+    )
+    .await?;
     record(tx, ctx, res, key, Some(&before), None, reverts).await?;
     Ok(())
 }
 
 /// One change log entry as served.
 fn change_json(r: &[Val]) -> Value {
-    let parse = |v: &Val| v.as_text().and_then(|s| serde_json::from_str::<Value>(s).ok()).unwrap_or(Value::Null);
+    let parse = |v: &Val| {
+        v.as_text()
+            .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            .unwrap_or(Value::Null)
+    };
     json!({
         "id": val_json(&r[0], None), "batch": val_json(&r[1], None), "at": val_json(&r[2], None),
         "token": val_json(&r[3], None), "collection": val_json(&r[4], None), "key": val_json(&r[5], None),
@@ -584,7 +670,18 @@ fn change_json(r: &[Val]) -> Value {
     })
 }
 
-const CHANGE_COLS: [Col; 10] = [Col::Int, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Text, Col::Int];
+const CHANGE_COLS: [Col; 10] = [
+    Col::Int,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Text,
+    Col::Int,
+];
 const CHANGE_SELECT: &str = "select id, batch, at, token, collection, item_key, action, before, after, reverts from changes";
 
 /// Filters of the change log.
@@ -601,18 +698,33 @@ pub struct ChangeQuery {
 }
 
 /// The change log, newest first. Returns the rows, the total, and the last id when more follow.
-pub async fn changes(db: &Db, q: &ChangeQuery) -> Result<(Vec<Value>, i64, Option<i64>), sqlx::Error> {
+pub async fn changes(
+    db: &Db,
+    q: &ChangeQuery,
+) -> Result<(Vec<Value>, i64, Option<i64>), sqlx::Error> {
     let mut w = Where::default();
-    for (col, v) in [("collection", &q.collection), ("item_key", &q.key), ("token", &q.token), ("batch", &q.batch), ("action", &q.action)] {
+    for (col, v) in [
+        ("collection", &q.collection),
+        ("item_key", &q.key),
+        ("token", &q.token),
+        ("batch", &q.batch),
+        ("action", &q.action),
+    ] {
         if let Some(v) = v {
             w.push(&format!("{col} = {{}}"), Val::text(v.clone()));
         }
     }
-    let total = db.fetch_one_int(format!("select count(*) from changes{}", w.sql()), &w.vals).await?;
+    let total = db
+        .fetch_one_int(format!("select count(*) from changes{}", w.sql()), &w.vals)
+        .await?;
     if let Some(id) = q.before_id {
         w.push("id < {}", Val::Int(Some(id)));
     }
-    let sql = format!("{CHANGE_SELECT}{} order by id desc limit {}", w.sql(), q.limit + 1);
+    let sql = format!(
+        "{CHANGE_SELECT}{} order by id desc limit {}",
+        w.sql(),
+        q.limit + 1
+    );
     let mut rows = db.fetch(sql, &w.vals, &CHANGE_COLS).await?;
     let more = rows.len() as i64 > q.limit;
     rows.truncate(q.limit as usize);
@@ -627,7 +739,13 @@ pub async fn changes(db: &Db, q: &ChangeQuery) -> Result<(Vec<Value>, i64, Optio
 }
 
 pub async fn change(db: &Db, id: i64) -> Result<Option<Value>, sqlx::Error> {
-    let rows = db.fetch(format!("{CHANGE_SELECT} where id = $1"), &[Val::Int(Some(id))], &CHANGE_COLS).await?;
+    let rows = db
+        .fetch(
+            format!("{CHANGE_SELECT} where id = $1"),
+            &[Val::Int(Some(id))],
+            &CHANGE_COLS,
+        )
+        .await?;
     Ok(rows.first().map(|r| change_json(r)))
 }
 
@@ -641,7 +759,11 @@ pub async fn revert(db: &Db, id: i64, ctx: &WriteCtx) -> Result<Vec<Value>, ApiE
     let batch = target["batch"].as_str().unwrap_or_default().to_string();
     let mut tx = db.begin_write().await?;
     let rows = tx
-        .fetch(format!("{CHANGE_SELECT} where batch = $1 order by id desc"), &[Val::text(batch)], &CHANGE_COLS)
+        .fetch(
+            format!("{CHANGE_SELECT} where batch = $1 order by id desc"),
+            &[Val::text(batch)],
+            &CHANGE_COLS,
+        )
         .await?;
     for r in rows.iter().map(|r| change_json(r)) {
         let res = crate::model::resource(r["collection"].as_str().unwrap_or_default())
@@ -653,16 +775,21 @@ pub async fn revert(db: &Db, id: i64, ctx: &WriteCtx) -> Result<Vec<Value>, ApiE
         };
         let change_id = r["id"].as_i64();
         let current = get_tx(&mut tx, res, &key).await?;
-        let expected = if r["after"].is_null() { None } else { Some(&r["after"]) };
+        let expected = if r["after"].is_null() {
+            None
+        } else {
+            Some(&r["after"])
+        };
         if current.as_ref() != expected {
             return Err(ApiError::Conflict(format!(
                 "The {} {raw_key} has changed since change {}; revert the later changes first (GET /v1/changes?collection={}&key={raw_key}).",
-                res.singular,
-                r["id"],
-                res.name
+                res.singular, r["id"], res.name
             )));
         }
-        let ctx = WriteCtx { if_match: None, ..ctx.clone() };
+        let ctx = WriteCtx {
+            if_match: None,
+            ..ctx.clone()
+        };
         if r["before"].is_null() {
             delete_in(&mut tx, res, &key, false, &ctx, change_id).await?;
         } else {
@@ -671,7 +798,11 @@ pub async fn revert(db: &Db, id: i64, ctx: &WriteCtx) -> Result<Vec<Value>, ApiE
         }
     }
     let made = tx
-        .fetch(format!("{CHANGE_SELECT} where batch = $1 order by id"), &[Val::text(ctx.batch.clone())], &CHANGE_COLS)
+        .fetch(
+            format!("{CHANGE_SELECT} where batch = $1 order by id"),
+            &[Val::text(ctx.batch.clone())],
+            &CHANGE_COLS,
+        )
         .await?;
     bump_version(&mut tx).await?;
     tx.commit().await?;

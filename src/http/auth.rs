@@ -48,7 +48,8 @@ impl AuthLimiter {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let (n, since) = map.get(&ip)?;
         let elapsed = since.elapsed();
-        (*n >= self.max_failures && elapsed < self.window).then(|| (self.window - elapsed).as_secs() + 1)
+        (*n >= self.max_failures && elapsed < self.window)
+            .then(|| (self.window - elapsed).as_secs() + 1)
     }
 
     fn fail(&self, ip: IpAddr) {
@@ -71,7 +72,8 @@ impl AuthLimiter {
 }
 
 fn needs_token(method: &Method, path: &str) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) || path.starts_with("/v1/changes")
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || path.starts_with("/v1/changes")
 }
 
 /// The token's name, or 401 (429 once an address has failed too often).
@@ -105,10 +107,16 @@ async fn check_header(state: &AppState, headers: &HeaderMap) -> ApiResult<String
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         })
         .filter(|t| !t.is_empty() && t.len() <= 200)
-        .ok_or_else(|| ApiError::Unauthorized("The Authorization header must have the form: Bearer <token>.".into()))?;
+        .ok_or_else(|| {
+            ApiError::Unauthorized(
+                "The Authorization header must have the form: Bearer <token>.".into(),
+            )
+        })?;
     match tokens::verify(&state.db, presented).await? {
         Some(name) => Ok(name),
-        None => Err(ApiError::Unauthorized("The token is not valid or has been revoked.".into())),
+        None => Err(ApiError::Unauthorized(
+            "The token is not valid or has been revoked.".into(),
+        )),
     }
 }
 
@@ -116,7 +124,10 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     if !needs_token(req.method(), req.uri().path()) {
         return next.run(req).await;
     }
-    let ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
     match authorise(&state, req.headers(), ip).await {
         Ok(name) => {
             req.extensions_mut().insert(Writer(name));

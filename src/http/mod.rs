@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod cache;
+pub mod metrics;
 pub mod ops;
 pub mod output;
 pub mod queries;
@@ -81,15 +82,23 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/openapi.json", get(ops::openapi))
         .route("/problems/{slug}", get(ops::problem_type))
+        .route("/metrics", get(metrics::render))
         .route("/v1/changes", get(writes::list_changes))
         .route("/v1/changes/{id}", get(writes::get_change))
-        .route("/v1/changes/{id}/revert", axum::routing::post(writes::revert))
+        .route(
+            "/v1/changes/{id}/revert",
+            axum::routing::post(writes::revert),
+        )
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::conditional_get,
         ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ))
+        .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
         .layer(TimeoutLayer::with_status_code(

@@ -9,8 +9,8 @@ use axum::routing::{MethodRouter, get};
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::writes;
 use super::output;
+use super::writes;
 use crate::db::Val;
 use crate::db::crud::{self, After, ListQuery, Sort};
 use crate::error::{ApiError, ApiResult};
@@ -36,11 +36,21 @@ pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
 
 pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
     get(move |s: State<AppState>, p: P, h: HeaderMap| get_item(s, res, p, h))
-        .put(move |s: State<AppState>, p: P, w: W, h: HeaderMap, b: Body| writes::put_item(s, res, p, w, h, b))
-        .patch(move |s: State<AppState>, p: P, w: W, h: HeaderMap, b: Body| writes::patch_item(s, res, p, w, h, b))
-        .delete(move |s: State<AppState>, p: P, w: W, h: HeaderMap, q: RawQuery| {
-            writes::delete_item(s, res, p, w, h, q)
-        })
+        .put(
+            move |s: State<AppState>, p: P, w: W, h: HeaderMap, b: Body| {
+                writes::put_item(s, res, p, w, h, b)
+            },
+        )
+        .patch(
+            move |s: State<AppState>, p: P, w: W, h: HeaderMap, b: Body| {
+                writes::patch_item(s, res, p, w, h, b)
+            },
+        )
+        .delete(
+            move |s: State<AppState>, p: P, w: W, h: HeaderMap, q: RawQuery| {
+                writes::delete_item(s, res, p, w, h, q)
+            },
+        )
 }
 
 /// Split a raw query string into pairs; a parameter given twice is a 400.
@@ -319,11 +329,21 @@ pub(super) async fn path_key(
     }
 }
 
-async fn get_item(State(state): State<AppState>, res: &'static Resource, p: P, headers: HeaderMap) -> ApiResult<Response> {
+async fn get_item(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    p: P,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let key = path_key(&state, res, p).await?;
-    let item = crud::get(&state.db, res, &key).await?.ok_or_else(|| crud::not_found(res, &key))?;
+    let item = crud::get(&state.db, res, &key)
+        .await?
+        .ok_or_else(|| crud::not_found(res, &key))?;
     let etag = crate::db::write::item_etag(&item);
-    let inm = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let mut resp = if inm.split(',').map(str::trim).any(|t| t == etag || t == "*") {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -332,6 +352,9 @@ async fn get_item(State(state): State<AppState>, res: &'static Resource, p: P, h
     if let Ok(v) = HeaderValue::from_str(&etag) {
         resp.headers_mut().insert(header::ETAG, v);
     }
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(super::cache::CACHE_CONTROL));
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(super::cache::CACHE_CONTROL),
+    );
     Ok(resp)
 }

@@ -10,7 +10,9 @@ mod harness;
 mod ops;
 mod queries;
 mod questions;
+mod reliability;
 mod seed;
+mod server;
 mod validation;
 
 use harness::{Backend, Case};
@@ -29,6 +31,7 @@ fn main() {
     cases.extend(ops::cases());
     cases.extend(queries::cases());
     cases.extend(questions::cases());
+    cases.extend(reliability::cases());
 
     let mut trials = Vec::new();
     for case in &cases {
@@ -48,6 +51,7 @@ fn main() {
         });
     }
     trials.extend(cli::trials());
+    trials.extend(server::trials());
     trials.extend(harness::static_trials());
 
     if pg.is_none() {
