@@ -300,7 +300,14 @@ impl From<sqlx::Error> for ApiError {
                 _ => {
                     // SQLSTATE class 08 (connection) and 57P01..57P03 (shutdown) are outages.
                     let code = db.code().map(|c| c.to_string()).unwrap_or_default();
-                    if code.starts_with("08") || code.starts_with("57P") {
+                    // SQLite: SQLITE_BUSY (5) and SQLITE_LOCKED (6), extended codes
+                    // included, after the busy timeout ran out.
+                    let sqlite_busy = code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
+                    if code.starts_with("08")
+                        || code.starts_with("57P")
+                        || code == "53300"
+                        || sqlite_busy
+                    {
                         ApiError::Unavailable(e.to_string())
                     } else {
                         ApiError::Internal(e.to_string())

@@ -120,19 +120,28 @@ async fn check_header(state: &AppState, headers: &HeaderMap) -> ApiResult<String
     }
 }
 
+/// Check the token where one is needed, or where one is sent at all: a bad token on a
+/// public read is a 401 too, never a silent downgrade to anonymous. Answers to
+/// authenticated requests are never stored by caches.
 pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    if !needs_token(req.method(), req.uri().path()) {
+    let sent = req.headers().contains_key(header::AUTHORIZATION);
+    if !needs_token(req.method(), req.uri().path()) && !sent {
         return next.run(req).await;
     }
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    match authorise(&state, req.headers(), ip).await {
+    let mut resp = match authorise(&state, req.headers(), ip).await {
         Ok(name) => {
             req.extensions_mut().insert(Writer(name));
             next.run(req).await
         }
         Err(e) => e.into_response(),
-    }
+    };
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    resp
 }

@@ -21,6 +21,25 @@ pub fn cases() -> Vec<Case> {
 async fn reads_need_no_token(app: TestApp) {
     assert_eq!(app.get("/v1/states/KZ").await.status, 200);
     assert_eq!(app.get("/v1/memberships").await.status, 200);
+    // A bad token on a read is refused, not silently ignored.
+    app.request(
+        Method::GET,
+        "/v1/states/KZ",
+        None,
+        Some("pacts_000000000000_nope"),
+    )
+    .await
+    .assert_problem(401);
+    // Authenticated answers are never cached.
+    let r = app
+        .request(Method::GET, "/v1/states/KZ", None, Some(&app.token))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    let w = app
+        .write(Method::PATCH, "/v1/states/KZ", Some(&json!({"note": "n"})))
+        .await;
+    assert_eq!(w.header("cache-control"), Some("no-store"));
 }
 
 async fn writes_without_a_valid_token_are_401_and_change_nothing(app: TestApp) {

@@ -66,6 +66,39 @@ fn rt() -> Result<tokio::runtime::Runtime, Failed> {
 pub fn trials() -> Vec<Trial> {
     vec![
         Trial::test(
+            "server::a_write_blocked_by_another_sqlite_writer_gets_503_and_reads_go_on",
+            || {
+                rt()?.block_on(async {
+                let (addr, db, stop, handle, dir) = start(Duration::from_secs(5)).await?;
+                let token = pacts::db::tokens::create(&db, "t").await.map_err(|e| e.to_string())?.token;
+                let url = format!("sqlite://{}", dir.path().join("s.db").display());
+                let blocker = pacts::db::Db::connect(&url).await.map_err(|e| e.to_string())?;
+                let held = blocker.begin_write().await.map_err(|e| e.to_string())?;
+                let body = r#"{"slug":"blocked","title":"T"}"#;
+                let req = format!(
+                    "POST /v1/sources HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let mut client = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                client.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
+                // Reads are not blocked by the writer (WAL).
+                let mut reader = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                reader.write_all(b"GET /v1/states/KZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await.map_err(|e| e.to_string())?;
+                let t = Instant::now();
+                let got = read_all(&mut reader, Duration::from_secs(3)).await;
+                check(got.starts_with("HTTP/1.1 200") && t.elapsed() < Duration::from_secs(1), format!("read during a write lock: {got}"))?;
+                let got = read_all(&mut client, Duration::from_secs(12)).await;
+                check(got.starts_with("HTTP/1.1 503"), format!("blocked write: {got}"))?;
+                check(got.to_lowercase().contains("retry-after:"), "Retry-After")?;
+                check(!got.to_lowercase().contains("locked"), format!("no driver text: {got}"))?;
+                drop(held);
+                let _ = stop.send(());
+                let _ = handle.await;
+                Ok(())
+            })
+            },
+        ),
+        Trial::test(
             "server::a_client_that_never_finishes_its_headers_is_cut_off",
             || {
                 rt()?.block_on(async {
