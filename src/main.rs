@@ -2,6 +2,8 @@
 //! empty, serve. Nothing else lives here.
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::Parser;
 use pacts::config::{Cli, Command, LogFormat, TokenAction, redact};
@@ -40,8 +42,21 @@ async fn main() -> ExitCode {
 }
 
 async fn run(command: Command, settings: pacts::config::Settings) -> anyhow::Result<ExitCode> {
-    let serving = matches!(command, Command::Serve);
-    let db = match connect(&settings.database_url, serving).await {
+    if matches!(command, Command::Serve) && settings.database_url.starts_with("postgres") {
+        // Serve at once; migrate and seed when PostgreSQL answers (it may still be starting).
+        let db = match Db::connect_postgres_lazy(&settings.database_url) {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("pacts: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let ready = Arc::new(AtomicBool::new(false));
+        tokio::spawn(prepare_when_reachable(db.clone(), settings.database_url.clone(), ready.clone()));
+        serve(db, settings, Some(ready)).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let db = match Db::connect(&settings.database_url).await {
         Ok(db) => db,
         Err(pacts::db::ConnectError::Open(e)) => {
             anyhow::bail!("cannot open {}: {e}", redact(&settings.database_url))
@@ -58,7 +73,8 @@ async fn run(command: Command, settings: pacts::config::Settings) -> anyhow::Res
                 db.seed().await?;
                 tracing::info!("seeded an empty database");
             }
-            serve(db, settings).await?;
+            pacts::db::crud::backfill_search(&db).await?;
+            serve(db, settings, None).await?;
         }
         Command::Migrate => println!("migrations applied ({})", db.backend()),
         Command::Seed => {
@@ -104,28 +120,41 @@ async fn run(command: Command, settings: pacts::config::Settings) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-/// Open the database. When serving from PostgreSQL, a server that is not up yet is waited
-/// for, with backoff, saying why in the log; the command-line tools fail at once.
-async fn connect(url: &str, retry: bool) -> Result<Db, pacts::db::ConnectError> {
+/// Migrate and seed once PostgreSQL answers, retrying with backoff and saying why in the
+/// log; then mark the server ready.
+async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
     let mut delay = std::time::Duration::from_millis(500);
     loop {
-        match Db::connect(url).await {
-            Err(pacts::db::ConnectError::Open(e)) if retry && url.starts_with("postgres") => {
-                tracing::warn!(database = %redact(url), error = %e, retry_in_ms = delay.as_millis() as u64, "database not reachable; retrying");
+        let attempt = async {
+            db.migrate().await.map_err(|e| e.to_string())?;
+            if db.is_empty().await.map_err(|e| e.to_string())? {
+                db.seed().await.map_err(|e| e.to_string())?;
+                tracing::info!("seeded an empty database");
+            }
+            pacts::db::crud::backfill_search(&db).await.map_err(|e| e.to_string())
+        };
+        match attempt.await {
+            Ok(_) => {
+                ready.store(true, Ordering::Release);
+                tracing::info!("database migrated; ready");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(database = %redact(&url), error = %e, retry_in_ms = delay.as_millis() as u64, "database not ready; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(std::time::Duration::from_secs(10));
             }
-            other => return other,
         }
     }
 }
 
-async fn serve(db: Db, settings: pacts::config::Settings) -> anyhow::Result<()> {
+async fn serve(db: Db, settings: pacts::config::Settings, ready: Option<Arc<AtomicBool>>) -> anyhow::Result<()> {
     let backend = db.backend();
     let listener = tokio::net::TcpListener::bind(settings.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, backend, "serving");
     let options = pacts::Options {
         cors_origins: settings.cors_origins.clone(),
+        ready,
         ..Default::default()
     };
     pacts::serve::serve(

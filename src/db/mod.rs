@@ -156,13 +156,22 @@ impl Db {
         }
     }
 
-    /// Open a PostgreSQL pool with pacts' settings (used by tests to pick a schema).
-    pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Db, ConnectError> {
-        let pool = PgPoolOptions::new()
+    /// A PostgreSQL pool that connects on first use, so that a server can start (and
+    /// answer `/healthz` and 503s) while the database is still down.
+    pub fn connect_postgres_lazy(url: &str) -> Result<Db, ConnectError> {
+        let opts = PgConnectOptions::from_str(url).map_err(|e| ConnectError::BadUrl(e.to_string()))?;
+        Ok(Db::Postgres(Self::pg_pool_options().connect_lazy_with(opts)))
+    }
+
+    fn pg_pool_options() -> PgPoolOptions {
+        PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(2))
-            .connect_with(opts)
-            .await?;
+    }
+
+    /// Open a PostgreSQL pool with pacts' settings (used by tests to pick a schema).
+    pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Db, ConnectError> {
+        let pool = Self::pg_pool_options().connect_with(opts).await?;
         Ok(Db::Postgres(pool))
     }
 

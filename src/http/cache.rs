@@ -49,8 +49,10 @@ pub async fn conditional_get(State(state): State<AppState>, req: Request, next: 
     if !req.uri().path().starts_with("/v1") {
         return next.run(req).await;
     }
-    let Ok(version) = state.db.data_version().await else {
-        return next.run(req).await;
+    let version = match state.db.data_version().await {
+        Ok(v) => v,
+        // The database is not answering: say so now rather than wait for it again.
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     let etag = etag_for(version, &req);
     let inm = req

@@ -16,7 +16,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -36,6 +36,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    pub ready: Arc<std::sync::atomic::AtomicBool>,
     pub openapi: Arc<serde_json::Value>,
     pub auth_limiter: Arc<auth::AuthLimiter>,
 }
@@ -45,6 +46,9 @@ pub struct AppState {
 pub struct Options {
     /// Origins allowed to write from a browser; reads are allowed from any origin.
     pub cors_origins: Vec<HeaderValue>,
+    /// Set once migrations and the seed are in place; until then `/v1` answers 503.
+    /// `None`: ready from the start.
+    pub ready: Option<Arc<std::sync::atomic::AtomicBool>>,
     /// Failed-authentication limits (default: 10 a minute per address).
     pub auth_limiter: Option<auth::AuthLimiter>,
 }
@@ -58,6 +62,7 @@ pub fn app(db: Db) -> Router {
 pub fn app_with(db: Db, options: Options) -> Router {
     let state = AppState {
         db,
+        ready: options.ready.clone().unwrap_or_else(|| Arc::new(std::sync::atomic::AtomicBool::new(true))),
         openapi: Arc::new(crate::openapi::document()),
         auth_limiter: Arc::new(options.auth_limiter.unwrap_or_default()),
     };
@@ -98,6 +103,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
             state.clone(),
             auth::guard,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), ready_gate))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
@@ -156,6 +162,18 @@ fn cors(write_origins: Vec<HeaderValue>) -> CorsLayer {
             HeaderName::from_static("x-request-id"),
         ])
         .max_age(Duration::from_secs(600))
+}
+
+/// Until the database is migrated, the API answers 503 (health and metrics still work).
+async fn ready_gate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.uri().path().starts_with("/v1") && !state.ready.load(std::sync::atomic::Ordering::Acquire) {
+        return crate::error::ApiError::Unavailable("starting: the database is not migrated yet".into()).into_response();
+    }
+    next.run(req).await
 }
 
 /// Error responses made below the handlers (routing, timeouts) have no body; give them a

@@ -19,7 +19,9 @@ pub async fn healthz() -> Response {
 /// The database answers and every migration is applied.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let reachable = state.db.ping().await.is_ok();
-    let migrated = reachable && state.db.migrations_applied().await.unwrap_or(false);
+    let migrated = reachable
+        && state.ready.load(std::sync::atomic::Ordering::Acquire)
+        && state.db.migrations_applied().await.unwrap_or(false);
     if reachable && migrated {
         return Json(
             json!({"status": "ready", "database": state.db.backend(), "migrations": "applied"}),
