@@ -42,6 +42,14 @@ pub struct Cli {
     /// Origins allowed to write from a browser (comma-separated).
     #[arg(long, env = "PACTS_CORS_ORIGINS", default_value = "", global = true)]
     pub cors_origins: String,
+    /// Failed authentications one client address may make per minute before it gets 429.
+    #[arg(
+        long,
+        env = "PACTS_AUTH_FAILURE_LIMIT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub auth_failure_limit: u32,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -86,6 +94,7 @@ pub struct Settings {
     pub bind: SocketAddr,
     /// Origins allowed to write from a browser.
     pub cors_origins: Vec<axum::http::HeaderValue>,
+    pub auth_failure_limit: u32,
 }
 
 impl Cli {
@@ -129,6 +138,7 @@ impl Cli {
             database_url: self.database_url.clone(),
             bind,
             cors_origins,
+            auth_failure_limit: self.auth_failure_limit,
         })
     }
 }

@@ -52,7 +52,11 @@ async fn run(command: Command, settings: pacts::config::Settings) -> anyhow::Res
             }
         };
         let ready = Arc::new(AtomicBool::new(false));
-        tokio::spawn(prepare_when_reachable(db.clone(), settings.database_url.clone(), ready.clone()));
+        tokio::spawn(prepare_when_reachable(
+            db.clone(),
+            settings.database_url.clone(),
+            ready.clone(),
+        ));
         serve(db, settings, Some(ready)).await?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -131,7 +135,9 @@ async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
                 db.seed().await.map_err(|e| e.to_string())?;
                 tracing::info!("seeded an empty database");
             }
-            pacts::db::crud::backfill_search(&db).await.map_err(|e| e.to_string())
+            pacts::db::crud::backfill_search(&db)
+                .await
+                .map_err(|e| e.to_string())
         };
         match attempt.await {
             Ok(_) => {
@@ -148,14 +154,20 @@ async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
     }
 }
 
-async fn serve(db: Db, settings: pacts::config::Settings, ready: Option<Arc<AtomicBool>>) -> anyhow::Result<()> {
+async fn serve(
+    db: Db,
+    settings: pacts::config::Settings,
+    ready: Option<Arc<AtomicBool>>,
+) -> anyhow::Result<()> {
     let backend = db.backend();
     let listener = tokio::net::TcpListener::bind(settings.bind).await?;
     tracing::info!(addr = %listener.local_addr()?, backend, "serving");
     let options = pacts::Options {
         cors_origins: settings.cors_origins.clone(),
         ready,
-        ..Default::default()
+        auth_limiter: Some(pacts::http::auth::AuthLimiter::per_minute(
+            settings.auth_failure_limit,
+        )),
     };
     pacts::serve::serve(
         listener,

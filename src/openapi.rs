@@ -181,7 +181,15 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
             })]), errors(&write_errors)),
         },
     });
-    let key_param = json!({"name": "key", "in": "path", "required": true, "schema": {"type": "string"},
+    let example = match res.name {
+        "states" => "KZ",
+        "organisations" => "csto",
+        "agreements" => "cst",
+        "sources" => "seed-article",
+        "claims" => "c01",
+        _ => "1",
+    };
+    let key_param = json!({"name": "key", "in": "path", "required": true, "schema": {"type": "string"}, "example": example,
     "description": match res.key_kind {
         KeyKind::StateCode => "ISO 3166-1 alpha-2 or alpha-3 code, any case.",
         KeyKind::Id => "The integer id.",
@@ -261,7 +269,16 @@ fn query_paths(paths: &mut Map<String, Value>) {
         "Only states in this region.",
         false,
     );
-    let key = |d: &str| json!({"name": "key", "in": "path", "required": true, "schema": {"type": "string"}, "description": d});
+    let key = |d: &str| {
+        let example = if d.starts_with("ISO") {
+            "KZ"
+        } else if d.starts_with("Agreement") {
+            "cst"
+        } else {
+            "csto"
+        };
+        json!({"name": "key", "in": "path", "required": true, "schema": {"type": "string"}, "description": d, "example": example})
+    };
     let ok = |schema: &str, desc: &str| {
         json!({
         "description": desc,

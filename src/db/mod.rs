@@ -159,8 +159,11 @@ impl Db {
     /// A PostgreSQL pool that connects on first use, so that a server can start (and
     /// answer `/healthz` and 503s) while the database is still down.
     pub fn connect_postgres_lazy(url: &str) -> Result<Db, ConnectError> {
-        let opts = PgConnectOptions::from_str(url).map_err(|e| ConnectError::BadUrl(e.to_string()))?;
-        Ok(Db::Postgres(Self::pg_pool_options().connect_lazy_with(opts)))
+        let opts =
+            PgConnectOptions::from_str(url).map_err(|e| ConnectError::BadUrl(e.to_string()))?;
+        Ok(Db::Postgres(
+            Self::pg_pool_options().connect_lazy_with(opts),
+        ))
     }
 
     fn pg_pool_options() -> PgPoolOptions {

@@ -43,6 +43,14 @@ impl Default for AuthLimiter {
 }
 
 impl AuthLimiter {
+    /// `max_failures` failed attempts per address per minute.
+    pub fn per_minute(max_failures: u32) -> Self {
+        AuthLimiter {
+            max_failures: max_failures.max(1),
+            ..Default::default()
+        }
+    }
+
     /// Seconds to wait when the address is blocked.
     fn blocked_for(&self, ip: IpAddr) -> Option<u64> {
         let map = self.failures.lock().unwrap_or_else(|e| e.into_inner());

@@ -62,7 +62,10 @@ pub fn app(db: Db) -> Router {
 pub fn app_with(db: Db, options: Options) -> Router {
     let state = AppState {
         db,
-        ready: options.ready.clone().unwrap_or_else(|| Arc::new(std::sync::atomic::AtomicBool::new(true))),
+        ready: options
+            .ready
+            .clone()
+            .unwrap_or_else(|| Arc::new(std::sync::atomic::AtomicBool::new(true))),
         openapi: Arc::new(crate::openapi::document()),
         auth_limiter: Arc::new(options.auth_limiter.unwrap_or_default()),
     };
@@ -103,7 +106,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
             state.clone(),
             auth::guard,
         ))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), ready_gate))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ready_gate,
+        ))
         .layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         .layer(axum::middleware::map_response(problem_for_bare_errors))
@@ -170,8 +176,13 @@ async fn ready_gate(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    if req.uri().path().starts_with("/v1") && !state.ready.load(std::sync::atomic::Ordering::Acquire) {
-        return crate::error::ApiError::Unavailable("starting: the database is not migrated yet".into()).into_response();
+    if req.uri().path().starts_with("/v1")
+        && !state.ready.load(std::sync::atomic::Ordering::Acquire)
+    {
+        return crate::error::ApiError::Unavailable(
+            "starting: the database is not migrated yet".into(),
+        )
+        .into_response();
     }
     next.run(req).await
 }

@@ -92,7 +92,7 @@ async fn read_json(
     let bytes = axum::body::to_bytes(body, super::MAX_BODY_BYTES)
         .await
         .map_err(|_| ApiError::PayloadTooLarge)?;
-    let value = serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+    let value = validate::parse_json_strict(&bytes).map_err(|e| {
         let what = if bytes.is_empty() {
             "The body is empty".to_string()
         } else {
