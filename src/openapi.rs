@@ -103,7 +103,9 @@ fn errors(codes: &[&str]) -> Map<String, Value> {
             "404" => "No such item, or a filter names something that does not exist.",
             "405" => "Method not allowed; see the Allow header.",
             "409" => "The key exists already, or other rows still refer to this one.",
+            "412" => "If-Match does not match the item's current ETag.",
             "413" => "The body is too large.",
+            "429" => "Too many failed authentications from this address; see Retry-After.",
             "415" => "The body is not sent as JSON.",
             "422" => "The body is not a valid item: see `errors`.",
             _ => "The database cannot be reached; retry after Retry-After seconds.",
@@ -156,7 +158,11 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
         "description": "Order by this field, - for descending; nulls last; ties by key."}),
     );
     params.push(format_param());
-    let write_errors = ["400", "401", "404", "409", "413", "415", "422", "503"];
+    let write_errors = [
+        "400", "401", "404", "409", "412", "413", "415", "422", "429", "503",
+    ];
+    let if_match = json!({"name": "If-Match", "in": "header", "required": false, "schema": {"type": "string"},
+        "description": "Only write if the item's current ETag is one of these (or * : it exists); else 412."});
     let collection = json!({
         "get": {
             "operationId": format!("list_{}", res.table), "tags": [res.name],
@@ -173,6 +179,8 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
         "post": {
             "operationId": format!("create_{}", res.table), "tags": [res.name],
             "summary": format!("Create a {}", res.singular), "security": [{"bearer": []}],
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "maxLength": 200},
+                "description": "Retrying a POST with the same key and body returns the first answer instead of creating again (kept 24 h)."}],
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{input}")}}}},
             "responses": merge(Map::from_iter([("201".to_string(), {
                 let mut r = item_response(&name, "Created.");
@@ -200,13 +208,13 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
         "get": {"operationId": format!("get_{}", res.table), "tags": [res.name], "summary": format!("Get one {}", res.singular),
                 "responses": merge(Map::from_iter([("200".to_string(), item_response(&name, "The item."))]), errors(&["404", "503"]))},
         "put": {"operationId": format!("replace_{}", res.table), "tags": [res.name], "summary": format!("Create or replace a {}", res.singular),
-                "security": [{"bearer": []}],
+                "security": [{"bearer": []}], "parameters": [if_match.clone()],
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{input}")}}}},
                 "responses": merge(Map::from_iter([
                     ("200".to_string(), item_response(&name, "Replaced.")),
                     ("201".to_string(), item_response(&name, "Created."))]), errors(&write_errors))},
         "patch": {"operationId": format!("patch_{}", res.table), "tags": [res.name], "summary": format!("Change fields of a {} (JSON merge patch, RFC 7396)", res.singular),
-                "security": [{"bearer": []}],
+                "security": [{"bearer": []}], "parameters": [if_match.clone()],
                 "requestBody": {"required": true, "content": {
                     "application/merge-patch+json": {"schema": {"type": "object"}},
                     "application/json": {"schema": {"type": "object"}}}},
@@ -214,8 +222,8 @@ fn paths_for(res: &Resource) -> (String, Value, String, Value) {
         "delete": {"operationId": format!("delete_{}", res.table), "tags": [res.name], "summary": format!("Delete a {}", res.singular),
                 "security": [{"bearer": []}],
                 "parameters": [{"name": "cascade", "in": "query", "schema": {"type": "boolean", "default": false},
-                                "description": "Also delete (or unlink) the rows that refer to this one."}],
-                "responses": merge(Map::from_iter([("204".to_string(), json!({"description": "Deleted."}))]), errors(&["400", "401", "404", "409", "503"]))},
+                                "description": "Also delete (or unlink) the rows that refer to this one."}, if_match],
+                "responses": merge(Map::from_iter([("204".to_string(), json!({"description": "Deleted."}))]), errors(&["400", "401", "404", "409", "412", "429", "503"]))},
     });
     (
         format!("/v1/{}", res.name),
@@ -531,6 +539,42 @@ fn query_schemas(schemas: &mut Map<String, Value>) {
     );
 }
 
+/// The change log and the metrics endpoint.
+fn change_paths(paths: &mut Map<String, Value>) {
+    let change = json!({"type": "object", "properties": {
+        "id": {"type": "integer"}, "batch": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+        "token": {"type": "string", "description": "The name of the token that wrote."},
+        "collection": {"type": "string"}, "key": {"type": "string"},
+        "action": {"type": "string", "enum": ["create", "replace", "delete"]},
+        "before": {"description": "The item before (null for a create)."}, "after": {"description": "The item after (null for a delete)."},
+        "reverts": {"type": ["integer", "null"]}}});
+    let mut list_errors = errors(&["400", "401", "429", "503"]);
+    list_errors.insert("200".into(), json!({"description": "Changes, newest first.", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"data": {"type": "array", "items": change.clone()}, "page": {"$ref": "#/components/schemas/Page"}}}}}}));
+    let q = |n: &str, d: &str| json!({"name": n, "in": "query", "schema": {"type": "string"}, "description": d});
+    paths.insert("/v1/changes".into(), json!({"get": {"operationId": "list_changes", "tags": ["changes"], "summary": "The change log (token required)",
+        "security": [{"bearer": []}],
+        "parameters": [q("collection", "Only this collection."), q("key", "Only this item's key."), q("token", "Only writes by this token name."),
+                       q("batch", "Only this request's changes."), json!({"name": "action", "in": "query", "schema": {"type": "string", "enum": ["create", "replace", "delete"]}}),
+                       json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}}),
+                       q("cursor", "page.next_cursor of the previous page.")],
+        "responses": list_errors}}));
+    let mut one = errors(&["401", "404", "429", "503"]);
+    one.insert(
+        "200".into(),
+        json!({"description": "One change.", "content": {"application/json": {"schema": change}}}),
+    );
+    let id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string"}, "example": "1"});
+    paths.insert("/v1/changes/{id}".into(), json!({"get": {"operationId": "get_change", "tags": ["changes"], "summary": "One change (token required)",
+        "security": [{"bearer": []}], "parameters": [id.clone()], "responses": one}}));
+    let mut rev = errors(&["401", "404", "409", "422", "429", "503"]);
+    rev.insert("200".into(), json!({"description": "What the revert changed.", "content": {"application/json": {"schema": {"type": "object"}}}}));
+    paths.insert("/v1/changes/{id}/revert".into(), json!({"post": {"operationId": "revert_change", "tags": ["changes"],
+        "summary": "Undo the request that made this change (token required)", "security": [{"bearer": []}], "parameters": [id], "responses": rev}}));
+    paths.insert("/metrics".into(), json!({"get": {"operationId": "metrics", "tags": ["operations"], "summary": "Prometheus metrics",
+        "responses": {"200": {"description": "Prometheus text format.", "content": {"text/plain": {"schema": {"type": "string"}}}}}}}));
+}
+
 /// The whole document.
 pub fn document() -> Value {
     let mut paths = Map::new();
@@ -561,6 +605,7 @@ pub fn document() -> Value {
             "responses": {"200": {"description": "Collections and links.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}));
     }
     query_paths(&mut paths);
+    change_paths(&mut paths);
     query_schemas(&mut schemas);
     schemas.insert("Problem".into(), json!({
         "type": "object", "description": "RFC 9457 problem details.", "required": ["type", "title", "status", "detail"],

@@ -4,8 +4,9 @@
 # and Schemathesis against /openapi.json. Needs a release build and a local PostgreSQL.
 #   tests/faults/run.sh target/release/pacts postgres://postgres@127.0.0.1:5432
 set -euo pipefail
-cd "$(dirname "$0")"
-bin=$(realpath "${1:-../../target/release/pacts}")
+here=$(dirname "$(realpath "$0")")
+bin=$(realpath "${1:-$here/../../target/release/pacts}")
+cd "$here"
 pg_base=${2:-postgres://postgres@127.0.0.1:5432}
 venv=${PACTS_CI_VENV:-/tmp/pacts-ci-venv}
 [ -x "$venv/bin/schemathesis" ] || "$venv/bin/pip" install -q 'schemathesis==4.32.5'
