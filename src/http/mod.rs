@@ -39,6 +39,8 @@ pub struct AppState {
     pub ready: Arc<std::sync::atomic::AtomicBool>,
     pub openapi: Arc<serde_json::Value>,
     pub auth_limiter: Arc<auth::AuthLimiter>,
+    pub version: Arc<cache::Version>,
+    pub cache: Arc<cache::ResponseCache>,
 }
 
 /// Settings of the HTTP layer that come from configuration.
@@ -68,6 +70,8 @@ pub fn app_with(db: Db, options: Options) -> Router {
             .unwrap_or_else(|| Arc::new(std::sync::atomic::AtomicBool::new(true))),
         openapi: Arc::new(crate::openapi::document()),
         auth_limiter: Arc::new(options.auth_limiter.unwrap_or_default()),
+        version: Arc::new(cache::Version::default()),
+        cache: Arc::new(cache::ResponseCache::default()),
     };
     let mut router = Router::new();
     for res in RESOURCES {
@@ -101,6 +105,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             cache::conditional_get,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            cache::invalidate_after_writes,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -270,10 +270,21 @@ async fn list(
                 q.filters.push((f.name, val));
             }
             name if name == res.key => {
-                let key = crud::resolve_key(&state.db, res, v)
-                    .await?
-                    .unwrap_or(Val::Text(None));
-                q.filters.push((res.key, key));
+                match crud::resolve_key(&state.db, res, v).await? {
+                    Some(key) => q.filters.push((res.key, key)),
+                    // A well-formed key of no stored item (an unknown alpha-3 code): no rows.
+                    None if res.key_kind == KeyKind::StateCode
+                        && validate::normalise_path_key(res, v).is_some() =>
+                    {
+                        q.filters.push((res.key, Val::text(v.to_ascii_uppercase())));
+                    }
+                    None => {
+                        return Err(ApiError::BadRequest(format!(
+                            "The filter {}={v:?} is not valid: it is not a {} key.",
+                            res.key, res.singular
+                        )));
+                    }
+                }
             }
             other => {
                 let mut known: Vec<&str> = vec!["limit", "cursor", "sort", "q", "format", res.key];

@@ -136,6 +136,18 @@ async fn list_filters_narrow_by_field(app: TestApp) {
     assert!(cites.body["page"]["total"].as_i64().unwrap() > 0);
     let parties = app.get("/v1/agreement-parties?agreement=cst").await;
     assert!(parties.body["page"]["total"].as_i64().unwrap() >= 9);
+    assert_eq!(
+        app.get("/v1/states?code=kaz").await.body["data"][0]["code"],
+        "KZ"
+    );
+    assert_eq!(
+        app.get("/v1/states?code=QQQ").await.body["page"]["total"],
+        0
+    );
+    assert_eq!(
+        app.get("/v1/memberships?id=16").await.body["data"][0]["state"],
+        "UZ"
+    );
     let joined = app.get("/v1/memberships?joined_on=1994-05-27").await;
     assert!(
         joined.body["data"]
@@ -162,6 +174,10 @@ async fn list_rejects_unknown_parameters_and_bad_values(app: TestApp) {
         "/v1/states?limit=5&limit=6",
         "/v1/organisations?aliases=x",
         "/v1/sources?sources=x",
+        "/v1/memberships?id=",
+        "/v1/memberships?id=abc",
+        "/v1/agreement-parties?id=-3",
+        "/v1/states?code=K",
     ] {
         let r = app.get(q).await;
         r.assert_problem(400);

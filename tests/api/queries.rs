@@ -714,7 +714,22 @@ async fn etag_changes_after_a_write_and_not_otherwise(app: TestApp) {
             .status,
         204
     );
+    // The writing app sees its own write at once; the other within the version TTL.
+    assert_ne!(
+        ok(&other_app, path).await.header("etag"),
+        after.header("etag")
+    );
+    let deleted = ok(&other_app, "/v1/memberships?organisation=csto&limit=500").await;
+    tokio::time::sleep(pacts::http::cache::VERSION_TTL + std::time::Duration::from_millis(50))
+        .await;
     assert_ne!(ok(&app, path).await.header("etag"), after.header("etag"));
+    assert_eq!(
+        ok(&app, "/v1/memberships?organisation=csto&limit=500")
+            .await
+            .body,
+        deleted.body,
+        "same data in both"
+    );
     // CSV and JSON of the same list have different tags.
     let req = Request::builder()
         .uri(path)

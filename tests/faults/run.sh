@@ -38,7 +38,7 @@ sweep() { # backend url
   echo "== G1: Schemathesis on $name (not_a_server_error, response_schema_conformance)"
   "$venv/bin/schemathesis" run "http://127.0.0.1:$port/openapi.json" \
     --checks not_a_server_error,response_schema_conformance \
-    -H "Authorization: Bearer $token" --max-examples 10 --workers 2 --seed 20261127 --no-color 2>&1 | tail -25
+    -H "Authorization: Bearer $token" --max-examples 10 --workers 1 --seed 20261127 --no-color 2>&1 | tail -25
   echo "== I1-I15: bad-input sweep on $name"
   python3 bad_input.py --base "http://127.0.0.1:$port" --token "$token"
 }
