@@ -27,13 +27,15 @@ struct Histogram {
     count: u64,
 }
 
+/// Everything recorded for one route template.
 #[derive(Default)]
-struct Registry {
-    requests: BTreeMap<(String, String, u16), u64>,
-    latency: BTreeMap<String, Histogram>,
+struct Route {
+    /// (method, status, count); a route sees a handful of combinations.
+    requests: Vec<(String, u16, u64)>,
+    latency: Histogram,
 }
 
-static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+static REGISTRY: Mutex<BTreeMap<String, Route>> = Mutex::new(BTreeMap::new());
 static DB_ERRORS: AtomicU64 = AtomicU64::new(0);
 static DB_UNAVAILABLE: AtomicU64 = AtomicU64::new(0);
 
@@ -47,13 +49,22 @@ pub fn count_db_error(unavailable: bool) {
     }
 }
 
-fn observe(method: &str, route: &str, status: u16, seconds: f64) {
-    let mut guard = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-    let reg = guard.get_or_insert_with(Registry::default);
-    *reg.requests
-        .entry((method.to_string(), route.to_string(), status))
-        .or_default() += 1;
-    let h = reg.latency.entry(route.to_string()).or_default();
+/// Record one answer. Allocates only the first time a route, method or status is seen.
+pub fn observe(method: &str, route: &str, status: u16, seconds: f64) {
+    let mut reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    if !reg.contains_key(route) {
+        reg.insert(route.to_string(), Route::default());
+    }
+    let r = reg.get_mut(route).expect("just inserted");
+    match r
+        .requests
+        .iter_mut()
+        .find(|(m, s, _)| m == method && *s == status)
+    {
+        Some(entry) => entry.2 += 1,
+        None => r.requests.push((method.to_string(), status, 1)),
+    }
+    let h = &mut r.latency;
     for (i, b) in BUCKETS.iter().enumerate() {
         if seconds <= *b {
             h.counts[i] += 1;
@@ -66,16 +77,13 @@ fn observe(method: &str, route: &str, status: u16, seconds: f64) {
 /// Time every request; label it with its route template, never the raw path.
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let resp = next.run(req).await;
+    let route = route.as_ref().map_or("unmatched", |m| m.as_str());
     observe(
-        &method,
-        &route,
+        method.as_str(),
+        route,
         resp.status().as_u16(),
         start.elapsed().as_secs_f64(),
     );
@@ -91,40 +99,40 @@ fn escape(s: &str) -> String {
 pub async fn render(State(state): State<AppState>) -> Response {
     let mut out = String::new();
     {
-        let guard = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
-        let empty = Registry::default();
-        let reg = guard.as_ref().unwrap_or(&empty);
+        let reg = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
         out.push_str("# HELP pacts_http_requests_total HTTP requests by method, route and status.\n# TYPE pacts_http_requests_total counter\n");
-        for ((m, r, s), n) in &reg.requests {
-            let _ = writeln!(
-                out,
-                "pacts_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {n}",
-                escape(r)
-            );
+        for (route, r) in reg.iter() {
+            for (m, s, n) in &r.requests {
+                let _ = writeln!(
+                    out,
+                    "pacts_http_requests_total{{method=\"{m}\",route=\"{}\",status=\"{s}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         out.push_str("# HELP pacts_http_request_duration_seconds Time to answer, by route.\n# TYPE pacts_http_request_duration_seconds histogram\n");
-        for (r, h) in &reg.latency {
-            let r = escape(r);
+        for (route, r) in reg.iter() {
+            let (route, h) = (escape(route), &r.latency);
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "pacts_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
+                    "pacts_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{b}\"}} {}",
                     h.counts[i]
                 );
             }
             let _ = writeln!(
                 out,
-                "pacts_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}",
+                "pacts_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                 h.count
             );
             let _ = writeln!(
                 out,
-                "pacts_http_request_duration_seconds_sum{{route=\"{r}\"}} {}",
+                "pacts_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
                 h.sum
             );
             let _ = writeln!(
                 out,
-                "pacts_http_request_duration_seconds_count{{route=\"{r}\"}} {}",
+                "pacts_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
                 h.count
             );
         }

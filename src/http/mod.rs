@@ -86,6 +86,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
             );
     }
     let request_id = HeaderName::from_static("x-request-id");
+    let fast_state = state.clone();
     router
         .merge(queries::routes())
         .route("/", get(ops::index))
@@ -133,6 +134,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(
+            fast_state,
+            cache::fast_path,
+        ))
 }
 
 /// CORS: reads from any origin; writes (and their preflights) only from the configured

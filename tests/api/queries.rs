@@ -29,6 +29,7 @@ pub fn cases() -> Vec<Case> {
         search_is_case_insensitive_including_non_ascii,
         sorting_by_fields_with_cursor_pagination,
         pagination_visits_every_row_once_while_rows_are_inserted,
+        cached_answers_follow_local_writes_at_once,
     ]
 }
 
@@ -887,4 +888,46 @@ async fn pagination_visits_every_row_once_while_rows_are_inserted(app: TestApp) 
     for id in 1..=339 {
         assert_eq!(seen.get(&id), Some(&1), "seeded row {id} missed");
     }
+}
+
+/// The response cache never serves an answer older than this process's own last write.
+async fn cached_answers_follow_local_writes_at_once(app: TestApp) {
+    let path = "/v1/organisations/csto/members?as_of=2013-01-01&role=member";
+    let first = ok(&app, path).await;
+    let again = ok(&app, path).await;
+    assert_eq!(first.body, again.body);
+    let r = app
+        .write(
+            Method::PATCH,
+            "/v1/memberships/11",
+            Some(&json!({"note": "cache check"})),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let after = ok(&app, path).await;
+    let kz = after.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["state"] == "KZ")
+        .unwrap();
+    assert_eq!(kz["note"], "cache check");
+    // CSV and JSON are cached apart.
+    let csv = app
+        .send(
+            Request::builder()
+                .uri(path)
+                .header("accept", "text/csv")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(csv.text.contains("cache check"));
+    assert!(
+        ok(&app, path)
+            .await
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json")
+    );
 }

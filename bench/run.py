@@ -1,0 +1,259 @@
+#!/usr/bin/env python3
+"""Load benchmark: pacts (SQLite and PostgreSQL) against Datasette on the same data and
+against a bare axum handler (the framework's ceiling), on 127.0.0.1 only.
+
+Same four reads on each: a state by code; the members of an organisation as of a date;
+the pacts two states share; the matrix of the Central Asian states. Interleaved rounds,
+16 and 64 connections, wrk for BENCH_DURATION seconds (default 10) after a warm-up;
+requests/s, p50, p99, errors, peak RSS under load, and pacts' start-up time. Writes
+bench/RESULTS.md. Run through bench/run.sh, which installs wrk and Datasette.
+"""
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "faults"))
+from common import free_port, wait_for  # noqa: E402
+
+DURATION = int(os.environ.get("BENCH_DURATION", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+CONNS = [16, 64]
+PACTS = os.path.join(ROOT, "target", "release", "pacts")
+CEILING = os.path.join(ROOT, "target", "release", "examples", "ceiling")
+VENV = os.environ.get("PACTS_BENCH_VENV", "/tmp/pacts-bench-venv")
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+READS = {
+    "state": ("/v1/states/KZ", "/pacts/state_by_code.json?code=KZ&_shape=objects"),
+    "members": ("/v1/organisations/csto/members?as_of=2013-01-01",
+                "/pacts/members_as_of.json?org=csto&d=2013-01-01&_shape=objects"),
+    "shared": ("/v1/shared?states=KZ,KG&as_of=2026-03-31", "/pacts/shared.json?a=KZ&b=KG&d=2026-03-31&_shape=objects"),
+    "matrix": ("/v1/matrix?as_of=2026-03-31&region=central_asia",
+               "/pacts/matrix.json?region=central_asia&d=2026-03-31&_shape=objects"),
+}
+
+
+def rss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def wrk(url, conns, seconds, pid=None):
+    peak = [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            if pid:
+                peak[0] = max(peak[0], rss_kb(pid))
+            time.sleep(0.25)
+
+    t = threading.Thread(target=sample)
+    t.start()
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", url],
+                         capture_output=True, text=True).stdout
+    done.set()
+    t.join()
+
+    def unit(v, u):
+        return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[u]
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {m.group(1): unit(m.group(2), m.group(3)) for m in re.finditer(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", out, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(int(x) for x in sock.groups()) if sock else 0)
+    return {"rps": rps, "p50": lat.get("50", 0.0), "p99": lat.get("99", 0.0), "errors": errors, "rss_mb": peak[0] / 1024}
+
+
+def get(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return r.status, r.read()
+
+
+def start(cmd, env=None, log=None):
+    return subprocess.Popen(cmd, env=dict(os.environ, **(env or {})), stdout=log or subprocess.DEVNULL,
+                            stderr=log or subprocess.DEVNULL)
+
+
+def startup_ms(tmp):
+    """Spawn to first 200 of /v1/states/KZ on an empty SQLite file (migrations and seed included)."""
+    times = []
+    for i in range(5):
+        port = free_port()
+        db = os.path.join(tmp, f"startup{i}.db")
+        t0 = time.monotonic()
+        p = start([PACTS], {"DATABASE_URL": f"sqlite://{db}", "PACTS_BIND": f"127.0.0.1:{port}", "PACTS_LOG": "warn"})
+        while True:
+            try:
+                if get(f"http://127.0.0.1:{port}/v1/states/KZ")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.005)
+            if time.monotonic() - t0 > 30:
+                raise SystemExit("pacts did not start")
+        times.append((time.monotonic() - t0) * 1000)
+        p.terminate()
+        p.wait()
+    return statistics.median(times)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="pacts-bench-")
+    procs = []
+    log = open(os.path.join(tmp, "servers.log"), "ab")
+    try:
+        # pacts on SQLite
+        sqlite_db = os.path.join(tmp, "pacts.db")
+        p_sqlite = free_port()
+        procs.append(("pacts-sqlite", start([PACTS], {"DATABASE_URL": f"sqlite://{sqlite_db}", "PACTS_BIND": f"127.0.0.1:{p_sqlite}",
+                                                     "PACTS_LOG": "warn"}, log)))
+        assert wait_for(p_sqlite) is not None
+        # pacts on PostgreSQL
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", "drop database if exists pacts_bench"], check=True, capture_output=True)
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", "create database pacts_bench"], check=True, capture_output=True)
+        p_pg = free_port()
+        procs.append(("pacts-postgres", start([PACTS], {"DATABASE_URL": f"{PG}/pacts_bench", "PACTS_BIND": f"127.0.0.1:{p_pg}",
+                                                       "PACTS_LOG": "warn"}, log)))
+        assert wait_for(p_pg) is not None
+        # Datasette on a copy of pacts' own SQLite file, immutable (its fastest mode).
+        ds_db = os.path.join(tmp, "pacts-datasette.db")
+        subprocess.run(["sqlite3", sqlite_db, f".backup '{ds_db}'"], check=False)
+        if not os.path.exists(ds_db):
+            import sqlite3
+            src = sqlite3.connect(sqlite_db)
+            dst = sqlite3.connect(ds_db)
+            src.backup(dst)
+            dst.close()
+            src.close()
+        shutil.move(ds_db, os.path.join(tmp, "pacts.db.ds"))
+        ds_dir = os.path.join(tmp, "ds")
+        os.makedirs(ds_dir)
+        shutil.move(os.path.join(tmp, "pacts.db.ds"), os.path.join(ds_dir, "pacts.db"))
+        p_ds = free_port()
+        procs.append(("datasette", start([f"{VENV}/bin/datasette", "serve", "-i", os.path.join(ds_dir, "pacts.db"), "-p", str(p_ds),
+                                          "--metadata", os.path.join(ROOT, "bench", "datasette-metadata.json")], log=log)))
+        for _ in range(200):
+            try:
+                if get(f"http://127.0.0.1:{p_ds}/-/versions.json")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        # Responses must agree before they are timed.
+        sizes = []
+        for name, (pacts_path, ds_path) in READS.items():
+            for port in (p_sqlite, p_pg):
+                st, body = get(f"http://127.0.0.1:{port}{pacts_path}")
+                assert st == 200, (name, port)
+                sizes.append(len(body))
+            st, body = get(f"http://127.0.0.1:{p_ds}{ds_path}")
+            assert st == 200, name
+            assert len(json.loads(body)["rows"]) > 0, name
+        ceiling_bytes = int(statistics.median(sizes))
+        p_ceil = free_port()
+        procs.append(("ceiling", start([CEILING], {"CEILING_BIND": f"127.0.0.1:{p_ceil}", "CEILING_BYTES": str(ceiling_bytes)}, log)))
+        time.sleep(0.5)
+        pids = {name: p.pid for name, p in procs}
+        targets = {"ceiling": lambda read: f"http://127.0.0.1:{p_ceil}/",
+                   "pacts-sqlite": lambda read: f"http://127.0.0.1:{p_sqlite}{READS[read][0]}",
+                   "pacts-postgres": lambda read: f"http://127.0.0.1:{p_pg}{READS[read][0]}",
+                   "datasette": lambda read: f"http://127.0.0.1:{p_ds}{READS[read][1]}"}
+        results = {}
+        for rnd in range(ROUNDS):
+            for conns in CONNS:
+                for read in READS:
+                    for target, url in targets.items():
+                        if target == "ceiling" and read != "state":
+                            continue
+                        wrk(url(read), conns, 2)  # warm-up
+                        r = wrk(url(read), conns, DURATION, pids[target])
+                        results.setdefault((target, read, conns), []).append(r)
+                        print(f"round {rnd + 1} c{conns} {read:8} {target:15} {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  "
+                              f"p99 {r['p99']:.2f} ms  errors {r['errors']}  rss {r['rss_mb']:.1f} MB", flush=True)
+        start_ms = startup_ms(tmp)
+        write_results(results, start_ms, ceiling_bytes)
+    finally:
+        for _, p in procs:
+            p.terminate()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def summary(rs):
+    return {"rps": statistics.median(r["rps"] for r in rs), "p50": statistics.median(r["p50"] for r in rs),
+            "p99": statistics.median(r["p99"] for r in rs), "errors": sum(r["errors"] for r in rs),
+            "rss_mb": max(r["rss_mb"] for r in rs)}
+
+
+def write_results(results, start_ms, ceiling_bytes):
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    lines = [
+        "# Load benchmark results",
+        "",
+        f"Date: {time.strftime('%Y-%m-%d', time.gmtime())}. Machine: {os.cpu_count()} cores ({cpu}), "
+        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB. Commit: {commit}. "
+        f"Command: `bench/run.sh`. wrk -t2, {DURATION} s per run after a 2 s warm-up, {ROUNDS} interleaved rounds "
+        f"(figures are medians of the rounds; errors summed; RSS the peak). Everything on 127.0.0.1, wrk on the same 2 cores. "
+        f"The ceiling is a bare axum handler returning a fixed {ceiling_bytes}-byte JSON body (the median size of the pacts answers).",
+        "",
+        "| read | conns | target | req/s | p50 ms | p99 ms | errors | RSS MB | ×ceiling | ×Datasette |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    verdicts = []
+    for conns in CONNS:
+        ceil = summary(results[("ceiling", "state", conns)])
+        lines.append(f"| (fixed body) | {conns} | ceiling | {ceil['rps']:.0f} | {ceil['p50']:.2f} | {ceil['p99']:.2f} | "
+                     f"{ceil['errors']} | {ceil['rss_mb']:.1f} | 1.00 | |")
+        for read in READS:
+            ds = summary(results[("datasette", read, conns)])
+            for target in ["pacts-sqlite", "pacts-postgres", "datasette"]:
+                s = summary(results[(target, read, conns)])
+                lines.append(f"| {read} | {conns} | {target} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | {s['errors']} | "
+                             f"{s['rss_mb']:.1f} | {s['rps'] / ceil['rps']:.2f} | {s['rps'] / ds['rps']:.1f} |")
+                if target.startswith("pacts") and conns == 64:
+                    verdicts.append((read, target, s, s["rps"] / ceil["rps"], s["rps"] / ds["rps"]))
+    lines += ["", f"Start-up on an empty SQLite file, migrations and seed included, to the first 200: **{start_ms:.0f} ms** "
+              f"(median of 5; target < 1000 ms: {'met' if start_ms < 1000 else 'not met'}).", "",
+              "## Targets (64 connections)", "",
+              "| read | target | ≥ 50 % of ceiling | ≥ 50 × Datasette | p99 ≤ 5 ms | 0 errors | RSS ≤ 64 MB |", "|---|---|---|---|---|---|---|"]
+    for read, target, s, rc, rd in verdicts:
+        def yes(c, v):
+            return f"{'yes' if c else '**no**'} ({v})"
+        p99, errors, rss = s["p99"], s["errors"], s["rss_mb"]
+        lines.append(f"| {read} | {target} | {yes(rc >= 0.5, f'{rc:.2f}')} | {yes(rd >= 50, f'{rd:.0f}×')} | "
+                     f"{yes(p99 <= 5, f'{p99:.2f} ms')} | {yes(errors == 0, errors)} | {yes(rss <= 64, f'{rss:.1f}')} |")
+    path = os.path.join(ROOT, "bench", "RESULTS.md")
+    scale = os.path.join(ROOT, "bench", "SCALE.md")
+    if os.path.exists(scale):
+        lines += ["", "## The 1000× dataset", "", "See [SCALE.md](SCALE.md)."]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
