@@ -139,9 +139,12 @@ impl Db {
                     // may lose the last transactions but never corrupts the file.
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    // Read pages through a memory map instead of a read() call each: the
+                    // large datasets are read-mostly (the file's pages are shared, not copied).
+                    .pragma("mmap_size", "268435456");
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(4)
                     .acquire_timeout(Duration::from_secs(2))
                     .connect_with(opts)
                     .await?;
