@@ -600,10 +600,23 @@ pub fn document() -> Value {
         "parameters": [{"name": "slug", "in": "path", "required": true, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "The problem type.", "content": {"application/json": {"schema": {"type": "object"}}}},
                       "404": problem("No such problem type.")}}}));
-    for p in ["/", "/v1"] {
-        paths.insert(p.into(), json!({"get": {"operationId": if p == "/" { "root" } else { "index" }, "tags": ["operations"], "summary": "Map of the API",
-            "responses": {"200": {"description": "Collections and links.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}));
+    paths.insert("/v1".into(), json!({"get": {"operationId": "index", "tags": ["operations"], "summary": "Map of the API",
+        "responses": {"200": {"description": "Collections and links.", "content": {"application/json": {"schema": {"type": "object"}}}}}}}));
+    for (p, id, summary) in [
+        ("/", "dashboard", "The dashboard (HTML, works offline)"),
+        (
+            "/docs",
+            "docs",
+            "This reference as a page (HTML, works offline)",
+        ),
+    ] {
+        paths.insert(p.into(), json!({"get": {"operationId": id, "tags": ["pages"], "summary": summary,
+            "responses": {"200": {"description": "An HTML page.", "content": {"text/html": {"schema": {"type": "string"}}}}}}}));
     }
+    paths.insert("/assets/{name}".into(), json!({"get": {"operationId": "asset", "tags": ["pages"], "summary": "The pages' scripts and styles",
+        "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}, "example": "app.js"}],
+        "responses": {"200": {"description": "A static file.", "content": {"text/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}}}},
+                      "404": problem("No such file.")}}}));
     query_paths(&mut paths);
     change_paths(&mut paths);
     query_schemas(&mut schemas);

@@ -8,6 +8,7 @@ pub mod ops;
 pub mod output;
 pub mod queries;
 pub mod resources;
+pub mod ui;
 pub mod writes;
 
 use std::sync::Arc;
@@ -89,7 +90,9 @@ pub fn app_with(db: Db, options: Options) -> Router {
     let fast_state = state.clone();
     router
         .merge(queries::routes())
-        .route("/", get(ops::index))
+        .route("/", get(ui::dashboard))
+        .route("/docs", get(ui::docs))
+        .route("/assets/{name}", get(ui::asset))
         .route("/v1", get(ops::index))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

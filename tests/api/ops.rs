@@ -10,6 +10,7 @@ pub fn cases() -> Vec<Case> {
         problem_types_resolve,
         cors_allows_reads_anywhere_and_writes_from_listed_origins,
         openapi_documents_every_question_and_its_parameters,
+        dashboard_and_docs_are_self_contained,
     ]
 }
 
@@ -213,4 +214,49 @@ async fn openapi_documents_every_question_and_its_parameters(app: TestApp) {
         );
         assert!(op["responses"]["404"].is_object() && op["responses"]["400"].is_object());
     }
+}
+
+/// The dashboard and the reference are served from the binary and load nothing from
+/// outside (no CDN): every script and style is local and the CSP says so.
+async fn dashboard_and_docs_are_self_contained(app: TestApp) {
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/docs", "text/html"),
+        ("/assets/app.js", "text/javascript"),
+        ("/assets/docs.js", "text/javascript"),
+        ("/assets/app.css", "text/css"),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            r.header("content-type").unwrap().starts_with(kind),
+            "{path}"
+        );
+        assert!(
+            r.header("content-security-policy")
+                .unwrap()
+                .contains("default-src 'none'")
+        );
+        // The SVG namespace is a name, not an address that is fetched.
+        let text = r.text.replace("http://www.w3.org/2000/svg", "");
+        for outside in ["http://", "https://", "//cdn", "unpkg", "jsdelivr"] {
+            assert!(!text.contains(outside), "{path} refers to {outside}");
+        }
+        let tag = r.header("etag").unwrap().to_string();
+        let again = app
+            .send(
+                axum::http::Request::builder()
+                    .uri(path)
+                    .header("if-none-match", &tag)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(again.status, 304);
+    }
+    let page = app.get("/").await.text;
+    assert!(page.contains("/assets/app.js") && page.contains("/assets/app.css"));
+    app.get("/assets/index.html").await.assert_problem(404);
+    app.get("/assets/../Cargo.toml").await.assert_problem(404);
+    app.get("/assets/nope.js").await.assert_problem(404);
 }
