@@ -52,6 +52,7 @@ fn main() {
     }
     trials.extend(cli::trials());
     trials.extend(server::trials());
+    trials.push(server::scale_out_trial(pg.clone()));
     trials.extend(harness::static_trials());
 
     if pg.is_none() {

@@ -162,3 +162,198 @@ pub fn trials() -> Vec<Trial> {
         }),
     ]
 }
+
+/// One HTTP/1.1 exchange over a fresh connection: (status, raw head, body).
+async fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<(u16, String, String), Failed> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
+    let raw = read_all(&mut s, Duration::from_secs(10)).await;
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok((status, head.to_lowercase(), body.to_string()))
+}
+
+fn header_of(head: &str, name: &str) -> String {
+    head.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// Two pacts processes over one PostgreSQL database, started at the same moment: the
+/// migrations run once, both become ready, and a write through one is served (with a new
+/// ETag) through the other within a second.
+pub fn scale_out_trial(pg: Option<String>) -> Trial {
+    let t = Trial::test("server::two_processes_share_one_postgres", move || {
+        let url = pg.clone().ok_or("TEST_DATABASE_URL is not set")?;
+        rt()?.block_on(async move {
+            let admin = pacts::db::Db::connect(&url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let name = format!("pacts_two_{}", crate::harness::random_hex());
+            let pacts::db::Db::Postgres(pool) = &admin else {
+                return Err("not PostgreSQL".into());
+            };
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
+                .execute(pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut u = url::Url::parse(&url).map_err(|e| e.to_string())?;
+            u.set_path(&name);
+            let db_url = u.to_string();
+            let ports = [free_port(), free_port()];
+            let mut procs: Vec<std::process::Child> = ports
+                .iter()
+                .map(|p| {
+                    std::process::Command::new(env!("CARGO_BIN_EXE_pacts"))
+                        .env("DATABASE_URL", &db_url)
+                        .env("PACTS_BIND", format!("127.0.0.1:{p}"))
+                        .env("PACTS_LOG", "warn")
+                        .stdout(std::process::Stdio::null())
+                        .stderr(std::process::Stdio::null())
+                        .spawn()
+                })
+                .collect::<Result<_, _>>()
+                .map_err(|e| e.to_string())?;
+            let outcome = async {
+                for p in ports {
+                    let t0 = Instant::now();
+                    loop {
+                        if let Ok((200, _, _)) = http(p, "GET", "/readyz", &[], "").await {
+                            break;
+                        }
+                        check(
+                            t0.elapsed() < Duration::from_secs(30),
+                            format!("process on {p} never ready"),
+                        )?;
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+                let db = pacts::db::Db::connect(&db_url)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let applied = db
+                    .fetch_one_int("select count(*) from _sqlx_migrations", &[])
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let files =
+                    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+                        .map_err(|e| e.to_string())?
+                        .count() as i64;
+                check(
+                    applied == files,
+                    format!("{applied} migrations recorded, {files} files"),
+                )?;
+                check(
+                    db.fetch_one_int("select count(*) from states", &[])
+                        .await
+                        .map_err(|e| e.to_string())?
+                        == 88,
+                    "seeded once",
+                )?;
+                let token = pacts::db::tokens::create(&db, "two")
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .token;
+                let (_, head_b, body_b) = http(ports[1], "GET", "/v1/states/KZ", &[], "").await?;
+                let (_, list_head_b, _) = http(
+                    ports[1],
+                    "GET",
+                    "/v1/organisations/csto/members?as_of=2013-01-01",
+                    &[],
+                    "",
+                )
+                .await?;
+                let auth = format!("Bearer {token}");
+                let (st, _, _) = http(
+                    ports[0],
+                    "PATCH",
+                    "/v1/states/KZ",
+                    &[
+                        ("Authorization", &auth),
+                        ("Content-Type", "application/merge-patch+json"),
+                    ],
+                    r#"{"note":"written through A"}"#,
+                )
+                .await?;
+                check(st == 200, format!("PATCH through A: {st}"))?;
+                let t0 = Instant::now();
+                loop {
+                    let (_, head, body) = http(ports[1], "GET", "/v1/states/KZ", &[], "").await?;
+                    if body.contains("written through A") {
+                        check(
+                            header_of(&head, "etag") != header_of(&head_b, "etag"),
+                            "item ETag changed on B",
+                        )?;
+                        check(body != body_b, "B serves the new item")?;
+                        break;
+                    }
+                    check(
+                        t0.elapsed() < Duration::from_secs(1),
+                        "B did not see A's write within 1 s",
+                    )?;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                let (_, list_head, _) = http(
+                    ports[1],
+                    "GET",
+                    "/v1/organisations/csto/members?as_of=2013-01-01",
+                    &[],
+                    "",
+                )
+                .await?;
+                check(
+                    header_of(&list_head, "etag") != header_of(&list_head_b, "etag"),
+                    "list ETag changed on B",
+                )?;
+                Ok::<(), Failed>(())
+            }
+            .await;
+            for p in &mut procs {
+                let _ = p.kill();
+                let _ = p.wait();
+            }
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {name} with (force)"
+            )))
+            .execute(pool)
+            .await
+            .map_err(|e| e.to_string())?;
+            outcome
+        })
+    });
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty()) {
+        t
+    } else {
+        t.with_ignored_flag(true)
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
