@@ -168,6 +168,7 @@ async fn serve(
         auth_limiter: Some(pacts::http::auth::AuthLimiter::per_minute(
             settings.auth_failure_limit,
         )),
+        cache_bytes: None,
     };
     pacts::serve::serve(
         listener,

@@ -112,9 +112,15 @@ struct Entry {
 }
 
 /// Bounded map from request to answer; entries of an older version are dropped first.
-#[derive(Default)]
 pub struct ResponseCache {
     inner: Mutex<(HashMap<String, std::sync::Arc<Entry>>, usize)>,
+    max_bytes: usize,
+}
+
+impl Default for ResponseCache {
+    fn default() -> Self {
+        Self::with_capacity(CACHE_BYTES)
+    }
 }
 
 impl std::fmt::Debug for ResponseCache {
@@ -124,6 +130,14 @@ impl std::fmt::Debug for ResponseCache {
 }
 
 impl ResponseCache {
+    /// A cache holding at most `max_bytes`; 0 turns it off.
+    pub fn with_capacity(max_bytes: usize) -> Self {
+        ResponseCache {
+            inner: Mutex::new((HashMap::new(), 0)),
+            max_bytes,
+        }
+    }
+
     fn get(&self, key: &str, version: i64) -> Option<std::sync::Arc<Entry>> {
         let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         map.0.get(key).filter(|e| e.version == version).cloned()
@@ -131,16 +145,16 @@ impl ResponseCache {
 
     fn put(&self, key: String, entry: Entry) {
         let size = key.len() + entry.body.len() + 256;
-        if size > MAX_ENTRY_BYTES {
+        if size > MAX_ENTRY_BYTES || size > self.max_bytes {
             return;
         }
         let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let (map, used) = &mut *guard;
-        if *used + size > CACHE_BYTES {
+        if *used + size > self.max_bytes {
             let version = entry.version;
             map.retain(|_, e| e.version == version);
             *used = map.iter().map(|(k, e)| k.len() + e.body.len() + 256).sum();
-            if *used + size > CACHE_BYTES {
+            if *used + size > self.max_bytes {
                 map.clear();
                 *used = 0;
             }

@@ -52,6 +52,8 @@ pub struct Options {
     /// Set once migrations and the seed are in place; until then `/v1` answers 503.
     /// `None`: ready from the start.
     pub ready: Option<Arc<std::sync::atomic::AtomicBool>>,
+    /// Response cache size in bytes (default 16 MiB; 0 turns it off).
+    pub cache_bytes: Option<usize>,
     /// Failed-authentication limits (default: 10 a minute per address).
     pub auth_limiter: Option<auth::AuthLimiter>,
 }
@@ -72,7 +74,9 @@ pub fn app_with(db: Db, options: Options) -> Router {
         openapi: Arc::new(crate::openapi::document()),
         auth_limiter: Arc::new(options.auth_limiter.unwrap_or_default()),
         version: Arc::new(cache::Version::default()),
-        cache: Arc::new(cache::ResponseCache::default()),
+        cache: Arc::new(cache::ResponseCache::with_capacity(
+            options.cache_bytes.unwrap_or(cache::CACHE_BYTES),
+        )),
     };
     let mut router = Router::new();
     for res in RESOURCES {
