@@ -51,11 +51,7 @@ pub(super) fn val_json(v: &Val, kind: Option<Kind>) -> Value {
         Val::Text(Some(s)) if kind == Some(Kind::Strings) => {
             serde_json::from_str(s).unwrap_or_else(|_| Value::Array(vec![]))
         }
-        Val::Text(Some(s)) => Value::String(s.clone()),
-        Val::Int(Some(n)) => Value::from(*n),
-        Val::Bool(Some(b)) => Value::Bool(*b),
-        Val::Date(Some(d)) => Value::String(d.format("%Y-%m-%d").to_string()),
-        _ => Value::Null,
+        other => other.to_json(),
     }
 }
 

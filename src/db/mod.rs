@@ -56,6 +56,18 @@ impl Val {
             _ => None,
         }
     }
+    /// The value as JSON: text, number, boolean, `YYYY-MM-DD`, or null.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Val::Text(Some(s)) => Value::String(s.clone()),
+            Val::Int(Some(n)) => Value::from(*n),
+            Val::Bool(Some(b)) => Value::Bool(*b),
+            Val::Date(Some(d)) => Value::String(d.format("%Y-%m-%d").to_string()),
+            _ => Value::Null,
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(
             self,

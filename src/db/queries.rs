@@ -58,22 +58,26 @@ const MEMBERSHIP_COLS: &[(&str, &str, Col)] = &[
     ("confidence", "m.confidence", Col::Text),
 ];
 
-fn json_of(v: &Val) -> Value {
-    match v {
-        Val::Text(Some(s)) => Value::String(s.clone()),
-        Val::Int(Some(n)) => Value::from(*n),
-        Val::Bool(Some(b)) => Value::Bool(*b),
-        Val::Date(Some(d)) => Value::String(d.format("%Y-%m-%d").to_string()),
-        _ => Value::Null,
-    }
-}
-
 fn sources_json(v: &Val) -> Value {
     Value::Array(
         v.as_text()
             .map(|s| s.split(',').map(|x| Value::String(x.to_string())).collect())
             .unwrap_or_default(),
     )
+}
+
+/// Rows of `(name, expression, type)` columns followed by a sources column, as objects.
+fn rows_json(cols: &[(&str, &str, Col)], rows: &super::Rows) -> Vec<Value> {
+    rows.iter()
+        .map(|r| {
+            let mut m = Map::new();
+            for (i, (name, _, _)) in cols.iter().enumerate() {
+                m.insert((*name).into(), r[i].to_json());
+            }
+            m.insert("sources".into(), sources_json(&r[cols.len()]));
+            Value::Object(m)
+        })
+        .collect()
 }
 
 /// Add `expr in ($a, $b, …)` for a list of text values.
@@ -139,17 +143,7 @@ async fn membership_rows(db: &Db, w: &Where, order: &str) -> Result<Vec<Value>, 
         w.sql()
     );
     let rows = db.fetch(sql, &w.vals, &cols).await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let mut m = Map::new();
-            for (i, (name, _, _)) in MEMBERSHIP_COLS.iter().enumerate() {
-                m.insert((*name).into(), json_of(&r[i]));
-            }
-            m.insert("sources".into(), sources_json(&r[MEMBERSHIP_COLS.len()]));
-            Value::Object(m)
-        })
-        .collect())
+    Ok(rows_json(MEMBERSHIP_COLS, &rows))
 }
 
 /// What the questions need to know of an organisation.
@@ -444,15 +438,5 @@ pub async fn parties(
         w.sql()
     );
     let rows = db.fetch(sql, &w.vals, &cols).await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let mut m = Map::new();
-            for (i, (name, _, _)) in PARTY_COLS.iter().enumerate() {
-                m.insert((*name).into(), json_of(&r[i]));
-            }
-            m.insert("sources".into(), sources_json(&r[PARTY_COLS.len()]));
-            Value::Object(m)
-        })
-        .collect())
+    Ok(rows_json(PARTY_COLS, &rows))
 }

@@ -307,8 +307,10 @@ pub async fn fast_path(State(state): State<AppState>, req: Request, next: Next) 
         return next.run(req).await;
     }
     let started = Instant::now();
-    let Ok(version) = state.version.current(&state.db).await else {
-        return next.run(req).await;
+    let version = match state.version.current(&state.db).await {
+        Ok(v) => v,
+        // The database is not answering: say so now rather than wait for it again.
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     let Some(hit) = state.cache.get(&request_key(&req), version) else {
         return next.run(req).await;

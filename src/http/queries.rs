@@ -146,6 +146,11 @@ impl Params {
 
 async fn find_org(state: &AppState, raw: &str) -> ApiResult<OrgInfo> {
     let slug = raw.to_ascii_lowercase();
+    if !crate::validate::is_slug(&slug) {
+        return Err(ApiError::NotFound(format!(
+            "No organisation has the slug {raw:?}."
+        )));
+    }
     match queries::organisation(&state.db, &slug).await? {
         Some(o) => Ok(o),
         None => Err(ApiError::NotFound(format!(
@@ -184,7 +189,13 @@ async fn find_orgs(state: &AppState, raw: &[String]) -> ApiResult<Vec<OrgInfo>> 
     let mut found: Vec<OrgInfo> = Vec::new();
     let mut unknown = Vec::new();
     for r in raw {
-        match queries::organisation(&state.db, &r.to_ascii_lowercase()).await? {
+        let slug = r.to_ascii_lowercase();
+        let stored = if crate::validate::is_slug(&slug) {
+            queries::organisation(&state.db, &slug).await?
+        } else {
+            None
+        };
+        match stored {
             Some(o) if !found.iter().any(|f| f.slug == o.slug) => found.push(o),
             Some(_) => {}
             None => unknown.push(r.clone()),
@@ -384,9 +395,10 @@ async fn agreement_parties(
     let p = Params::parse(raw, &["format"])?;
     let format = p.format(&headers)?;
     let slug = key.to_ascii_lowercase();
-    if crud::get(&state.db, &AGREEMENTS, &Val::text(slug.clone()))
-        .await?
-        .is_none()
+    if !crate::validate::is_slug(&slug)
+        || crud::get(&state.db, &AGREEMENTS, &Val::text(slug.clone()))
+            .await?
+            .is_none()
     {
         return Err(ApiError::NotFound(format!(
             "No agreement has the slug {key:?}."
@@ -429,43 +441,18 @@ async fn shared(
     let mut f = p.filter()?;
     f.states = Some(codes.clone());
     let held = queries::held_by(&state.db, as_of, &f).await?;
-    let mut roles = BTreeMap::new();
-    let mut by_org: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for m in held {
-        let (org, st, role) = (
-            str_of(&m, "organisation"),
-            str_of(&m, "state"),
-            str_of(&m, "role"),
-        );
-        strongest(&mut roles, &org, &st, &role);
-        by_org.entry(org).or_default().push(m);
-    }
-    let (mut rows, mut csv_rows) = (Vec::new(), Vec::new());
-    for (org, ms) in by_org {
-        if !codes
-            .iter()
-            .all(|c| roles.contains_key(&(org.clone(), c.clone())))
-        {
-            continue;
-        }
-        let first = &ms[0];
-        let role_map: Map<String, Value> = codes
-            .iter()
-            .map(|c| (c.clone(), json!(roles[&(org.clone(), c.clone())])))
-            .collect();
-        let mut row = json!({
-            "organisation": org, "organisation_name": first["organisation_name"], "acronym": first["acronym"],
-            "kind": first["kind"], "membership_coverage": first["membership_coverage"],
-        });
-        let mut flat = row.clone();
-        for (c, r) in &role_map {
-            flat[c] = r.clone();
-        }
-        row["roles"] = Value::Object(role_map);
-        row["memberships"] = Value::Array(ms);
-        rows.push(row);
-        csv_rows.push(flat);
-    }
+    let (rows, csv_rows) = intersect(
+        held,
+        "organisation",
+        "state",
+        &codes,
+        &[
+            "organisation_name",
+            "acronym",
+            "kind",
+            "membership_coverage",
+        ],
+    );
     let mut columns: Vec<String> = [
         "organisation",
         "organisation_name",
@@ -481,6 +468,51 @@ async fn shared(
     extra.insert("as_of".into(), as_of.to_json());
     extra.insert("states".into(), json!(codes));
     Ok(split_response(format, rows, columns, csv_rows, extra))
+}
+
+/// Group memberships by `group` (an organisation, or a state) and keep the groups in which
+/// every one of `required` (states, or organisations, by `member`) holds a role. Each row
+/// carries the group's `fields`, the role per required member (the strongest when several)
+/// and the memberships; its CSV twin has one role column per required member instead.
+fn intersect(
+    held: Vec<Value>,
+    group: &str,
+    member: &str,
+    required: &[String],
+    fields: &[&str],
+) -> (Vec<Value>, Vec<Value>) {
+    let mut roles = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for m in held {
+        let (g, who, role) = (str_of(&m, group), str_of(&m, member), str_of(&m, "role"));
+        strongest(&mut roles, &g, &who, &role);
+        groups.entry(g).or_default().push(m);
+    }
+    let (mut rows, mut csv_rows) = (Vec::new(), Vec::new());
+    for (g, ms) in groups {
+        if !required
+            .iter()
+            .all(|r| roles.contains_key(&(g.clone(), r.clone())))
+        {
+            continue;
+        }
+        let mut row = Map::new();
+        row.insert(group.into(), Value::String(g.clone()));
+        for f in fields {
+            row.insert((*f).into(), ms[0][*f].clone());
+        }
+        let role_map: Map<String, Value> = required
+            .iter()
+            .map(|r| (r.clone(), json!(roles[&(g.clone(), r.clone())])))
+            .collect();
+        let mut flat = row.clone();
+        flat.extend(role_map.clone());
+        row.insert("roles".into(), Value::Object(role_map));
+        row.insert("memberships".into(), Value::Array(ms));
+        rows.push(Value::Object(row));
+        csv_rows.push(Value::Object(flat));
+    }
+    (rows, csv_rows)
 }
 
 /// JSON rows nest; their CSV rows are flattened into one column per state or organisation.
@@ -514,41 +546,13 @@ async fn overlap(
     let mut f = p.filter()?;
     f.organisations = Some(slugs.clone());
     let held = queries::held_by(&state.db, as_of, &f).await?;
-    let mut roles = BTreeMap::new();
-    let mut by_state: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    for m in held {
-        let (org, st, role) = (
-            str_of(&m, "organisation"),
-            str_of(&m, "state"),
-            str_of(&m, "role"),
-        );
-        strongest(&mut roles, &st, &org, &role);
-        by_state.entry(st).or_default().push(m);
-    }
-    let (mut rows, mut csv_rows) = (Vec::new(), Vec::new());
-    for (st, ms) in by_state {
-        if !slugs
-            .iter()
-            .all(|o| roles.contains_key(&(st.clone(), o.clone())))
-        {
-            continue;
-        }
-        let first = &ms[0];
-        let role_map: Map<String, Value> = slugs
-            .iter()
-            .map(|o| (o.clone(), json!(roles[&(st.clone(), o.clone())])))
-            .collect();
-        let mut row =
-            json!({"state": st, "state_name": first["state_name"], "region": first["region"]});
-        let mut flat = row.clone();
-        for (o, r) in &role_map {
-            flat[o] = r.clone();
-        }
-        row["roles"] = Value::Object(role_map);
-        row["memberships"] = Value::Array(ms);
-        rows.push(row);
-        csv_rows.push(flat);
-    }
+    let (rows, csv_rows) = intersect(
+        held,
+        "state",
+        "organisation",
+        &slugs,
+        &["state_name", "region"],
+    );
     let mut columns: Vec<String> = ["state", "state_name", "region"]
         .iter()
         .map(|s| s.to_string())

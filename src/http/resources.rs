@@ -72,16 +72,6 @@ pub fn query_pairs(raw: Option<&str>) -> ApiResult<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn val_to_json(v: &Val) -> Value {
-    match v {
-        Val::Text(Some(s)) => Value::String(s.clone()),
-        Val::Int(Some(n)) => Value::from(*n),
-        Val::Bool(Some(b)) => Value::Bool(*b),
-        Val::Date(Some(d)) => Value::String(d.format("%Y-%m-%d").to_string()),
-        _ => Value::Null,
-    }
-}
-
 fn json_to_val(v: &Value, kind: Kind) -> Option<Val> {
     Some(match (kind, v) {
         (Kind::Bool, Value::Null) => Val::Bool(None),
@@ -100,7 +90,7 @@ fn json_to_val(v: &Value, kind: Kind) -> Option<Val> {
 /// The cursor is the page's last position, as hex of a small JSON object. It names the
 /// sort it belongs to, so it cannot be replayed against another order.
 fn encode_cursor(sort: &str, after: &After) -> String {
-    let plain = json!({"s": sort, "v": after.sort_value.as_ref().map(val_to_json), "k": val_to_json(&after.key)}).to_string();
+    let plain = json!({"s": sort, "v": after.sort_value.as_ref().map(Val::to_json), "k": after.key.to_json()}).to_string();
     plain.bytes().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -369,10 +369,13 @@ async fn unknown_names_are_404_and_empty_answers_are_200(app: TestApp) {
         "/v1/matrix?states=QQ",
         "/v1/matrix?organisations=nope",
         "/v1/states/KZ/memberships?organisation=nope",
+        "/v1/organisations/%00/members",
+        "/v1/organisations/a%00b/history",
+        "/v1/agreements/%00/parties",
     ] {
         let r = app.get(path).await;
         r.assert_problem(404);
-        let named = ["warsaw-pact", "QQ", "nope"]
+        let named = ["warsaw-pact", "QQ", "nope", "\\0"]
             .iter()
             .any(|n| r.body["detail"].as_str().unwrap().contains(n));
         assert!(named, "{path}: the 404 names what is unknown: {}", r.text);
