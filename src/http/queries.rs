@@ -145,18 +145,7 @@ impl Params {
 }
 
 async fn find_org(state: &AppState, raw: &str) -> ApiResult<OrgInfo> {
-    let slug = raw.to_ascii_lowercase();
-    if !crate::validate::is_slug(&slug) {
-        return Err(ApiError::NotFound(format!(
-            "No organisation has the slug {raw:?}."
-        )));
-    }
-    match queries::organisation(&state.db, &slug).await? {
-        Some(o) => Ok(o),
-        None => Err(ApiError::NotFound(format!(
-            "No organisation has the slug {raw:?}."
-        ))),
-    }
+    Ok(find_orgs(state, &[raw.to_string()]).await?.remove(0))
 }
 
 /// Resolve state codes (alpha-2 or alpha-3, any case); 404 naming every unknown one.
