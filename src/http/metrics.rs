@@ -146,9 +146,12 @@ pub async fn render(State(state): State<AppState>) -> Response {
         "# HELP pacts_db_pool_connections Open database connections.\n# TYPE pacts_db_pool_connections gauge\npacts_db_pool_connections{{backend=\"{b}\"}} {size}\n\
          # HELP pacts_db_pool_idle Idle database connections.\n# TYPE pacts_db_pool_idle gauge\npacts_db_pool_idle{{backend=\"{b}\"}} {idle}\n\
          # HELP pacts_db_errors_total Database errors that reached a request, by kind.\n# TYPE pacts_db_errors_total counter\n\
-         pacts_db_errors_total{{kind=\"unavailable\"}} {}\npacts_db_errors_total{{kind=\"internal\"}} {}\n",
+         pacts_db_errors_total{{kind=\"unavailable\"}} {}\npacts_db_errors_total{{kind=\"internal\"}} {}\n\
+         # HELP pacts_response_cache_bytes Memory held by the response cache (at most 16 MiB).\n# TYPE pacts_response_cache_bytes gauge\n\
+         pacts_response_cache_bytes {}\n",
         DB_UNAVAILABLE.load(Ordering::Relaxed),
         DB_ERRORS.load(Ordering::Relaxed),
+        state.cache.bytes(),
         b = state.db.backend(),
     );
     let mut resp = out.into_response();

@@ -549,6 +549,7 @@ async fn metrics_count_requests_by_route_and_status(app: TestApp) {
         "pacts_http_request_duration_seconds_bucket{route=\"/v1/states/{key}\",le=\"+Inf\"}",
         "pacts_db_pool_connections{backend=",
         "pacts_db_errors_total{kind=\"unavailable\"}",
+        "pacts_response_cache_bytes ",
     ] {
         assert!(m.text.contains(needle), "{needle} in\n{}", m.text);
     }
