@@ -448,40 +448,29 @@ fn query_paths(paths: &mut Map<String, Value>) {
     );
 }
 
-fn query_schemas(schemas: &mut Map<String, Value>) {
-    let s = |t: &str| json!({"type": [t, "null"]});
+/// A row schema from the query's own column list, so documentation and answer agree.
+fn row_schema(cols: impl Iterator<Item = (&'static str, crate::db::Col)>) -> Map<String, Value> {
+    use crate::db::Col;
     let mut m = Map::new();
-    for name in [
-        "state",
-        "state_name",
-        "region",
-        "organisation",
-        "organisation_name",
-        "acronym",
-        "kind",
-        "membership_coverage",
-        "role",
-        "joined_precision",
-        "left_precision",
-        "end_reason",
-        "participation",
-        "note",
-        "confidence",
-    ] {
-        m.insert(name.into(), s("string"));
-    }
-    m.insert("membership_id".into(), json!({"type": "integer"}));
-    m.insert("founding".into(), json!({"type": "boolean"}));
-    for d in ["joined_on", "left_on", "participation_since"] {
-        m.insert(
-            d.into(),
-            json!({"type": ["string", "null"], "format": "date"}),
-        );
+    for (name, col) in cols {
+        let schema = match col {
+            Col::Text => json!({"type": ["string", "null"]}),
+            Col::Int => json!({"type": ["integer", "null"]}),
+            Col::Bool => json!({"type": ["boolean", "null"]}),
+            Col::Date => json!({"type": ["string", "null"], "format": "date"}),
+        };
+        m.insert(name.into(), schema);
     }
     m.insert(
         "sources".into(),
         json!({"type": "array", "items": {"type": "string"}}),
     );
+    m
+}
+
+fn query_schemas(schemas: &mut Map<String, Value>) {
+    let s = |t: &str| json!({"type": [t, "null"]});
+    let mut m = row_schema(crate::db::queries::membership_row_columns());
     m.insert(
         "lineage".into(),
         json!({"type": "boolean", "description": "members only: the row is the predecessor's"}),
@@ -490,36 +479,7 @@ fn query_schemas(schemas: &mut Map<String, Value>) {
         "MembershipRow".into(),
         json!({"type": "object", "properties": m}),
     );
-    let mut p = Map::new();
-    for name in [
-        "agreement",
-        "agreement_name",
-        "short_name",
-        "agreement_kind",
-        "agreement_status",
-        "state",
-        "state_name",
-        "role",
-        "signed_precision",
-        "ratified_precision",
-        "left_precision",
-        "left_reason",
-        "note",
-        "confidence",
-    ] {
-        p.insert(name.into(), s("string"));
-    }
-    p.insert("party_id".into(), json!({"type": "integer"}));
-    for d in ["signed_on", "ratified_on", "left_on"] {
-        p.insert(
-            d.into(),
-            json!({"type": ["string", "null"], "format": "date"}),
-        );
-    }
-    p.insert(
-        "sources".into(),
-        json!({"type": "array", "items": {"type": "string"}}),
-    );
+    let p = row_schema(crate::db::queries::party_row_columns());
     schemas.insert(
         "PartyRow".into(),
         json!({"type": "object", "properties": p}),

@@ -313,12 +313,20 @@ pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page, sqlx::
     })
 }
 
+/// The query for one item by key, and its column types.
+pub(super) fn get_sql(agg: &str, res: &Resource) -> (String, Vec<Col>) {
+    let (select, cols) = select_list(agg, res);
+    (
+        format!(
+            "select {select} from {} t where t.{} = $1",
+            res.table, res.key
+        ),
+        cols,
+    )
+}
+
 pub async fn get(db: &Db, res: &Resource, key: &Val) -> Result<Option<Value>, sqlx::Error> {
-    let (select, cols) = select_list(db.string_agg(), res);
-    let sql = format!(
-        "select {select} from {} t where t.{} = $1",
-        res.table, res.key
-    );
+    let (sql, cols) = get_sql(db.string_agg(), res);
     let rows = db.fetch(sql, std::slice::from_ref(key), &cols).await?;
     Ok(rows.first().map(|r| to_json(res, r)))
 }

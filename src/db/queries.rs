@@ -66,6 +66,16 @@ fn sources_json(v: &Val) -> Value {
     )
 }
 
+/// The columns of a membership row, in order, with their types (then `sources`).
+pub fn membership_row_columns() -> impl Iterator<Item = (&'static str, Col)> {
+    MEMBERSHIP_COLS.iter().map(|(n, _, c)| (*n, *c))
+}
+
+/// The columns of an agreement-party row, in order, with their types (then `sources`).
+pub fn party_row_columns() -> impl Iterator<Item = (&'static str, Col)> {
+    PARTY_COLS.iter().map(|(n, _, c)| (*n, *c))
+}
+
 /// Rows of `(name, expression, type)` columns followed by a sources column, as objects.
 fn rows_json(cols: &[(&str, &str, Col)], rows: &super::Rows) -> Vec<Value> {
     rows.iter()

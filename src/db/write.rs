@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::crud::{Where, bump_version, key_col, search_text, select_list, to_json, val_json};
+use super::crud::{Where, bump_version, get_sql, key_col, search_text, to_json, val_json};
 use super::{Col, Db, Rows, Tx, Val};
 use crate::error::{ApiError, FieldError};
 use crate::model::{KeyKind, Kind, OnCascade, RESOURCES, Resource};
@@ -74,11 +74,7 @@ fn check_if_match(ctx: &WriteCtx, current: Option<&Value>) -> Result<(), ApiErro
 
 /// One item as served, read inside the transaction.
 pub async fn get_tx(tx: &mut Tx, res: &Resource, key: &Val) -> Result<Option<Value>, sqlx::Error> {
-    let (select, cols) = select_list(tx.string_agg(), res);
-    let sql = format!(
-        "select {select} from {} t where t.{} = $1",
-        res.table, res.key
-    );
+    let (sql, cols) = get_sql(tx.string_agg(), res);
     let rows = tx.fetch(sql, std::slice::from_ref(key), &cols).await?;
     Ok(rows.first().map(|r| to_json(res, r)))
 }

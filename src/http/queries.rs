@@ -209,32 +209,10 @@ fn quote_list(items: &[String]) -> String {
 }
 
 fn membership_columns(lineage: bool) -> Vec<String> {
-    let mut c: Vec<String> = [
-        "membership_id",
-        "state",
-        "state_name",
-        "region",
-        "organisation",
-        "organisation_name",
-        "acronym",
-        "kind",
-        "membership_coverage",
-        "role",
-        "founding",
-        "joined_on",
-        "joined_precision",
-        "left_on",
-        "left_precision",
-        "end_reason",
-        "participation",
-        "participation_since",
-        "note",
-        "confidence",
-        "sources",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut c: Vec<String> = queries::membership_row_columns()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    c.push("sources".into());
     if lineage {
         c.push("lineage".into());
     }
@@ -332,30 +310,11 @@ async fn state_memberships(
 }
 
 fn party_columns() -> Vec<String> {
-    [
-        "party_id",
-        "agreement",
-        "agreement_name",
-        "short_name",
-        "agreement_kind",
-        "agreement_status",
-        "state",
-        "state_name",
-        "role",
-        "signed_on",
-        "signed_precision",
-        "ratified_on",
-        "ratified_precision",
-        "left_on",
-        "left_precision",
-        "left_reason",
-        "note",
-        "confidence",
-        "sources",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    let mut c: Vec<String> = queries::party_row_columns()
+        .map(|(n, _)| n.to_string())
+        .collect();
+    c.push("sources".into());
+    c
 }
 
 async fn state_agreements(

@@ -214,6 +214,25 @@ async fn openapi_documents_every_question_and_its_parameters(app: TestApp) {
         );
         assert!(op["responses"]["404"].is_object() && op["responses"]["400"].is_object());
     }
+    // The row schemas list exactly the fields the answers carry.
+    for (schema, path) in [
+        (
+            "MembershipRow",
+            "/v1/organisations/csto/members?as_of=2013-01-01",
+        ),
+        ("PartyRow", "/v1/agreements/cst/parties"),
+    ] {
+        let mut documented: Vec<&String> = doc["components"]["schemas"][schema]["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        let row = app.get(path).await.body["data"][0].clone();
+        let mut served: Vec<&String> = row.as_object().unwrap().keys().collect();
+        documented.sort();
+        served.sort();
+        assert_eq!(served, documented, "{schema}");
+    }
 }
 
 /// The dashboard and the reference are served from the binary and load nothing from
