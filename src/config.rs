@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+
+pub use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,15 +56,10 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Default, Subcommand)]
 pub enum Command {
     /// Apply migrations, seed an empty database, serve (the default).
+    #[default]
     Serve,
     /// Apply migrations and exit.
     Migrate,
@@ -106,10 +103,7 @@ impl Cli {
                 self.bind
             )
         })?;
-        let scheme = self.database_url.split("://").next().unwrap_or_default();
-        if !self.database_url.contains("://")
-            || !matches!(scheme, "sqlite" | "postgres" | "postgresql")
-        {
+        if crate::db::Backend::of_url(&self.database_url).is_err() {
             return Err(format!(
                 "DATABASE_URL / --database-url must start with sqlite:// or postgres:// (got {:?})",
                 redact(&self.database_url)

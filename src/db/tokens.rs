@@ -33,7 +33,7 @@ pub enum TokenError {
     #[error("no random numbers are available: {0}")]
     Random(String),
     #[error(transparent)]
-    Db(#[from] sqlx::Error),
+    Db(#[from] super::Error),
 }
 
 fn valid_name(name: &str) -> bool {
@@ -86,30 +86,26 @@ pub async fn create(db: &Db, name: &str) -> Result<NewToken, TokenError> {
     })
 }
 
+/// What is known of a token (never the token itself).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TokenInfo {
+    pub name: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
 /// Name, creation time and revocation time of every token.
-pub async fn list(db: &Db) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
+pub async fn list(db: &Db) -> super::Result<Vec<TokenInfo>> {
     let sql = match db {
         Db::Sqlite(_) => "select name, created_at, revoked_at from api_tokens order by name",
         Db::Postgres(_) => {
-            "select name, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    to_char(revoked_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+            "select name, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as created_at,
+                    to_char(revoked_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as revoked_at
                from api_tokens order by name"
         }
     };
-    let rows = db
-        .fetch(sql.into(), &[], &[Col::Text, Col::Text, Col::Text])
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let t = |v: &Val| v.as_text().map(str::to_string);
-            (
-                t(&r[0]).unwrap_or_default(),
-                t(&r[1]).unwrap_or_default(),
-                t(&r[2]),
-            )
-        })
-        .collect())
+    db.fetch_as(sql.into(), &[]).await
 }
 
 pub async fn revoke(db: &Db, name: &str) -> Result<(), TokenError> {
@@ -135,7 +131,7 @@ pub async fn revoke(db: &Db, name: &str) -> Result<(), TokenError> {
 }
 
 /// The name of the live token matching `presented`, if any.
-pub async fn verify(db: &Db, presented: &str) -> Result<Option<String>, sqlx::Error> {
+pub async fn verify(db: &Db, presented: &str) -> super::Result<Option<String>> {
     let mut parts = presented.splitn(3, '_');
     let (Some("pacts"), Some(lookup), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
         return Ok(None);

@@ -14,8 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
+use super::error::{ApiError, ApiResult};
 use crate::db::tokens;
-use crate::error::{ApiError, ApiResult};
 
 /// The name of the token that authorised this request (never the token itself).
 #[derive(Debug, Clone)]

@@ -14,7 +14,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::db::Db;
 
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
@@ -79,6 +78,9 @@ pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
     let route = req.extensions().get::<MatchedPath>().cloned();
+    if let Some(r) = &route {
+        tracing::Span::current().record("route", r.as_str());
+    }
     let resp = next.run(req).await;
     let route = route.as_ref().map_or("unmatched", |m| m.as_str());
     observe(
@@ -137,10 +139,7 @@ pub async fn render(State(state): State<AppState>) -> Response {
             );
         }
     }
-    let (size, idle) = match &state.db {
-        Db::Sqlite(p) => (p.size(), p.num_idle()),
-        Db::Postgres(p) => (p.size(), p.num_idle()),
-    };
+    let (size, idle) = state.db.pool_stats();
     let _ = write!(
         out,
         "# HELP pacts_db_pool_connections Open database connections.\n# TYPE pacts_db_pool_connections gauge\npacts_db_pool_connections{{backend=\"{b}\"}} {size}\n\

@@ -1,46 +1,55 @@
-//! The router and its layers. Every response that is an error, including those made by
-//! axum or tower-http themselves (404, 405, 408, 413), leaves as problem+json.
+//! The HTTP layer: the router and its layers. Requests flow one way: layers → extractor →
+//! handler → `db` → database. Every error response, including those made by axum or
+//! tower-http themselves (404, 405, 413, 503 on timeout), leaves as problem+json.
 
 pub mod auth;
 pub mod cache;
+pub mod changes;
+pub mod conditional;
+pub mod error;
+pub mod extract;
+pub mod format;
+pub mod items;
+pub mod list;
 pub mod metrics;
+pub mod openapi;
 pub mod ops;
-pub mod output;
-pub mod queries;
-pub mod resources;
+pub mod params;
+pub mod problems;
+pub mod questions;
 pub mod ui;
+pub mod version;
 pub mod writes;
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use crate::db::Db;
-use crate::error::problem_response;
 use crate::model::RESOURCES;
+pub use extract::MAX_BODY_BYTES;
 
-/// The largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// How long one request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    pub ready: Arc<std::sync::atomic::AtomicBool>,
+    pub ready: Arc<AtomicBool>,
     pub openapi: Arc<serde_json::Value>,
     pub auth_limiter: Arc<auth::AuthLimiter>,
-    pub version: Arc<cache::Version>,
+    pub version: Arc<version::Version>,
     pub cache: Arc<cache::ResponseCache>,
 }
 
@@ -51,7 +60,7 @@ pub struct Options {
     pub cors_origins: Vec<HeaderValue>,
     /// Set once migrations and the seed are in place; until then `/v1` answers 503.
     /// `None`: ready from the start.
-    pub ready: Option<Arc<std::sync::atomic::AtomicBool>>,
+    pub ready: Option<Arc<AtomicBool>>,
     /// Response cache size in bytes (default 16 MiB; 0 turns it off).
     pub cache_bytes: Option<usize>,
     /// Failed-authentication limits (default: 10 a minute per address).
@@ -70,10 +79,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
         ready: options
             .ready
             .clone()
-            .unwrap_or_else(|| Arc::new(std::sync::atomic::AtomicBool::new(true))),
-        openapi: Arc::new(crate::openapi::document()),
+            .unwrap_or_else(|| Arc::new(AtomicBool::new(true))),
+        openapi: Arc::new(openapi::document()),
         auth_limiter: Arc::new(options.auth_limiter.unwrap_or_default()),
-        version: Arc::new(cache::Version::default()),
+        version: Arc::new(version::Version::default()),
         cache: Arc::new(cache::ResponseCache::with_capacity(
             options.cache_bytes.unwrap_or(cache::CACHE_BYTES),
         )),
@@ -81,19 +90,15 @@ pub fn app_with(db: Db, options: Options) -> Router {
     let mut router = Router::new();
     for res in RESOURCES {
         router = router
-            .route(
-                &format!("/v1/{}", res.name),
-                resources::collection_routes(res),
-            )
+            .route(&format!("/v1/{}", res.name), items::collection_routes(res))
             .route(
                 &format!("/v1/{}/{{key}}", res.name),
-                resources::item_routes(res),
+                items::item_routes(res),
             );
     }
     let request_id = HeaderName::from_static("x-request-id");
-    let fast_state = state.clone();
     router
-        .merge(queries::routes())
+        .merge(questions::routes())
         .route("/", get(ui::dashboard))
         .route("/docs", get(ui::docs))
         .route("/assets/{name}", get(ui::asset))
@@ -103,32 +108,20 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .route("/problems/{slug}", get(ops::problem_type))
         .route("/metrics", get(metrics::render))
-        .route("/v1/changes", get(writes::list_changes))
-        .route("/v1/changes/{id}", get(writes::get_change))
-        .route(
-            "/v1/changes/{id}/revert",
-            axum::routing::post(writes::revert),
-        )
+        .route("/v1/changes", get(changes::list))
+        .route("/v1/changes/{id}", get(changes::get))
+        .route("/v1/changes/{id}/revert", post(changes::revert))
         .fallback(ops::not_found)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            cache::conditional_get,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
+        .layer(from_fn_with_state(state.clone(), cache::conditional_get))
+        .layer(from_fn_with_state(
             state.clone(),
             cache::invalidate_after_writes,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::guard,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            ready_gate,
-        ))
-        .layer(axum::middleware::from_fn(metrics::track))
-        .with_state(state)
-        .layer(axum::middleware::map_response(problem_for_bare_errors))
+        .layer(from_fn_with_state(state.clone(), auth::guard))
+        .layer(from_fn_with_state(state.clone(), ready_gate))
+        .layer(from_fn(metrics::track))
+        .with_state(state.clone())
+        .layer(map_response(problem_for_bare_errors))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
@@ -138,13 +131,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(cors(options.cors_origins))
+        .layer(from_fn_with_state(state, cache::fast_path))
+        .layer(from_fn(crate::telemetry::request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .layer(axum::middleware::from_fn_with_state(
-            fast_state,
-            cache::fast_path,
-        ))
 }
 
 /// CORS: reads from any origin; writes (and their preflights) only from the configured
@@ -199,8 +189,8 @@ async fn ready_gate(
     if req.uri().path().starts_with("/v1")
         && !state.ready.load(std::sync::atomic::Ordering::Acquire)
     {
-        return crate::error::ApiError::Unavailable(
-            "starting: the database is not migrated yet".into(),
+        return error::ApiError::unavailable(
+            "The service is starting: the database is not migrated yet; retry shortly.",
         )
         .into_response();
     }
@@ -208,7 +198,7 @@ async fn ready_gate(
 }
 
 /// Error responses made below the handlers (routing, timeouts) have no body; give them a
-/// problem body, keeping their headers (`Allow` on a 405).
+/// problem body from the catalogue, keeping their headers (`Allow` on a 405).
 async fn problem_for_bare_errors(resp: Response) -> Response {
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error())
@@ -217,35 +207,22 @@ async fn problem_for_bare_errors(resp: Response) -> Response {
         return resp;
     }
     let (parts, _) = resp.into_parts();
-    let (slug, title, detail) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method-not-allowed",
-            "Method not allowed",
+    let detail = match status {
+        StatusCode::METHOD_NOT_ALLOWED => {
             "This method is not allowed on this resource; the Allow header lists those that are."
-                .to_string(),
-        ),
-        StatusCode::NOT_FOUND => (
-            "not-found",
-            "Not found",
-            "There is nothing at this path.".to_string(),
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "payload-too-large",
-            "Request body too large",
-            format!("The request body is larger than {MAX_BODY_BYTES} bytes."),
-        ),
-        StatusCode::SERVICE_UNAVAILABLE => (
-            "unavailable",
-            "Service unavailable",
-            "The request took too long and was stopped; retry shortly.".to_string(),
-        ),
-        _ => (
-            "error",
-            "Error",
-            status.canonical_reason().unwrap_or("Error").to_string(),
-        ),
+                .to_string()
+        }
+        StatusCode::NOT_FOUND => "There is nothing at this path.".to_string(),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            format!("The request body is larger than {MAX_BODY_BYTES} bytes.")
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "The request took too long and was stopped; retry shortly.".to_string()
+        }
+        _ => status.canonical_reason().unwrap_or("Error").to_string(),
     };
-    let mut out = problem_response(status, slug, title, detail, None);
+    let kind = problems::by_status(status);
+    let mut out = error::problem_response(kind, status, detail, None);
     for (k, v) in parts.headers.iter() {
         if k != header::CONTENT_LENGTH && k != header::CONTENT_TYPE {
             out.headers_mut().insert(k.clone(), v.clone());

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
-use crate::error::ApiError;
+use super::error::{ApiError, problem_response};
+use super::problems;
 use crate::model::RESOURCES;
 
 /// The process is up. Never touches the database.
@@ -33,10 +34,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         "the database cannot be reached"
     };
-    let mut resp = crate::error::problem_response(
+    let mut resp = problem_response(
+        &problems::NOT_READY,
         StatusCode::SERVICE_UNAVAILABLE,
-        "not-ready",
-        "Not ready",
         format!("Not ready: {why}."),
         None,
     );
@@ -72,11 +72,9 @@ pub async fn index() -> Response {
 pub async fn problem_type(
     axum::extract::Path(slug): axum::extract::Path<String>,
 ) -> Result<Response, ApiError> {
-    crate::error::PROBLEM_TYPES
-        .iter()
-        .find(|(s, _, _)| *s == slug)
-        .map(|(s, title, description)| {
-            Json(json!({"type": format!("/problems/{s}"), "title": title, "description": description})).into_response()
+    problems::by_slug(&slug)
+        .map(|p| {
+            Json(json!({"type": format!("/problems/{}", p.slug), "title": p.title, "status": p.status.as_u16(), "description": p.description})).into_response()
         })
         .ok_or_else(|| ApiError::NotFound(format!("No problem type is called {slug:?}.")))
 }

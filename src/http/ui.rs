@@ -7,9 +7,9 @@ use std::sync::OnceLock;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use super::conditional::{content_etag, none_match};
+use super::error::ApiError;
 
 const FILES: &[(&str, &str, &str)] = &[
     (
@@ -47,16 +47,7 @@ fn etags() -> &'static Vec<String> {
     TAGS.get_or_init(|| {
         FILES
             .iter()
-            .map(|(_, _, body)| {
-                let d = Sha256::digest(body.as_bytes());
-                format!(
-                    "\"{}\"",
-                    d[..8]
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<String>()
-                )
-            })
+            .map(|(_, _, body)| content_etag(body.as_bytes()))
             .collect()
     })
 }
@@ -67,10 +58,7 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
     };
     let (_, content_type, body) = FILES[i];
     let etag = &etags()[i];
-    let fresh = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let fresh = none_match(headers, etag);
     let mut resp = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

@@ -19,6 +19,7 @@ use harness::{Backend, Case};
 use libtest_mimic::{Arguments, Trial};
 
 fn main() {
+    pacts::telemetry::init_for_tests();
     let args = Arguments::from_args();
     let pg = std::env::var("TEST_DATABASE_URL")
         .ok()

@@ -724,7 +724,7 @@ async fn etag_changes_after_a_write_and_not_otherwise(app: TestApp) {
         after.header("etag")
     );
     let deleted = ok(&other_app, "/v1/memberships?organisation=csto&limit=500").await;
-    tokio::time::sleep(pacts::http::cache::VERSION_TTL + std::time::Duration::from_millis(50))
+    tokio::time::sleep(pacts::http::version::VERSION_TTL + std::time::Duration::from_millis(50))
         .await;
     assert_ne!(ok(&app, path).await.header("etag"), after.header("etag"));
     assert_eq!(

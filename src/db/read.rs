@@ -1,12 +1,12 @@
-//! List, get, create, replace and delete for any collection, with SQL built from the
-//! resource's field table. Only fixed identifiers from `model` and `$N` placeholders go
-//! into SQL text; every value is bound.
+//! Reading any collection: list (filters, search, sort, keyset pages) and get, with SQL
+//! built from the resource's field table. Only fixed identifiers from `model` and `$N`
+//! placeholders go into SQL text; every value is bound.
 
 use serde_json::{Map, Value};
 
-use super::{Col, Db, Tx, Val};
-use crate::error::ApiError;
-use crate::model::{KeyKind, Kind, Resource, STATES};
+use super::{Col, Db, Result, Val};
+use crate::input::KeyRef;
+use crate::model::{KeyKind, Kind, Resource};
 
 /// The column type a field is stored as.
 pub(super) fn col_of(kind: Kind) -> Col {
@@ -78,7 +78,7 @@ pub(super) fn to_json(res: &Resource, row: &[Val]) -> Value {
 /// matches across two fields.
 pub fn search_text(res: &Resource, get: impl Fn(&str) -> Option<String>) -> String {
     let mut parts = Vec::new();
-    for name in crate::model::search_fields(res) {
+    for name in res.search {
         let Some(v) = get(name) else { continue };
         if res.field(name).map(|f| f.kind) == Some(Kind::Strings) {
             let list: Vec<String> = serde_json::from_str(&v).unwrap_or_default();
@@ -92,54 +92,6 @@ pub fn search_text(res: &Resource, get: impl Fn(&str) -> Option<String>) -> Stri
         .map(|p| p.to_lowercase())
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-/// Record that the data changed (inside the write's own transaction); ETags follow it.
-pub async fn bump_version(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    tx.execute(
-        "update data_version set version = version + 1 where id = 1".into(),
-        &[],
-    )
-    .await
-    .map(|_| ())
-}
-
-/// Fill in the search text of rows that have none (rows loaded by the seed's SQL).
-pub async fn backfill_search(db: &Db) -> Result<u64, sqlx::Error> {
-    let mut done = 0;
-    for res in crate::model::RESOURCES {
-        let fields = crate::model::search_fields(res);
-        let sql = format!(
-            "select {}, {} from {} where search is null",
-            res.key,
-            fields.join(", "),
-            res.table
-        );
-        let mut cols = vec![key_col(res)];
-        cols.extend(fields.iter().map(|_| Col::Text));
-        let rows = db.fetch(sql, &[], &cols).await?;
-        if rows.is_empty() {
-            continue;
-        }
-        let mut tx = db.begin_write().await?;
-        for row in &rows {
-            let text = search_text(res, |name| {
-                let i = fields.iter().position(|f| *f == name)?;
-                row[i + 1].as_text().map(str::to_string)
-            });
-            tx.execute(
-                format!(
-                    "update {} set search = $1 where {} = $2",
-                    res.table, res.key
-                ),
-                &[Val::text(text), row[0].clone()],
-            )
-            .await?;
-        }
-        tx.commit().await?;
-        done += rows.len() as u64;
-    }
-    Ok(done)
 }
 
 /// A `where` clause under construction; numbers its own placeholders.
@@ -218,7 +170,7 @@ fn like_pattern(s: &str) -> String {
     out
 }
 
-pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page, sqlx::Error> {
+pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page> {
     let mut w = Where::default();
     for (name, v) in &q.filters {
         w.push(&format!("t.{name} = {{}}"), v.clone());
@@ -325,47 +277,44 @@ pub(super) fn get_sql(agg: &str, res: &Resource) -> (String, Vec<Col>) {
     )
 }
 
-pub async fn get(db: &Db, res: &Resource, key: &Val) -> Result<Option<Value>, sqlx::Error> {
+pub async fn get(db: &Db, res: &Resource, key: &Val) -> Result<Option<Value>> {
     let (sql, cols) = get_sql(db.string_agg(), res);
     let rows = db.fetch(sql, std::slice::from_ref(key), &cols).await?;
     Ok(rows.first().map(|r| to_json(res, r)))
 }
 
-/// The canonical key for a path segment, or `None` if nothing can have it. State
-/// alpha-3 codes resolve to the alpha-2 code of the stored state.
-pub async fn resolve_key(db: &Db, res: &Resource, raw: &str) -> Result<Option<Val>, sqlx::Error> {
-    let Some(key) = crate::validate::normalise_path_key(res, raw) else {
-        return Ok(None);
-    };
-    if res.key_kind == KeyKind::StateCode
-        && let Some(code) = key.as_text()
-        && code.len() == 3
-    {
-        let rows = db
-            .fetch(
-                "select code from states where iso3 = $1".into(),
-                &[Val::text(code)],
-                &[Col::Text],
-            )
-            .await?;
-        return Ok(rows.into_iter().next().map(|mut r| r.remove(0)));
+/// The stored key a client's key names: the key itself, or the key of the row whose
+/// alternative key column (a state's alpha-3 code) holds it. `None` when no row has the
+/// alternative key; a canonical key is returned whether or not a row has it.
+pub async fn resolve(db: &Db, res: &Resource, key: &KeyRef) -> Result<Option<Val>> {
+    match (key, res.alt_key) {
+        (KeyRef::Key(k), _) => Ok(Some(k.clone())),
+        (KeyRef::Alt(a), Some(col)) => {
+            let rows = db
+                .fetch(
+                    format!("select {} from {} where {col} = $1", res.key, res.table),
+                    &[Val::text(a.clone())],
+                    &[key_col(res)],
+                )
+                .await?;
+            Ok(rows.into_iter().next().map(|mut r| r.remove(0)))
+        }
+        (KeyRef::Alt(_), None) => Ok(None),
     }
-    Ok(Some(key))
 }
 
-pub fn not_found(res: &Resource, key: &Val) -> ApiError {
-    let shown = match key {
-        Val::Text(Some(s)) => s.clone(),
-        Val::Int(Some(n)) => n.to_string(),
-        _ => String::new(),
+/// The canonical key for a path segment, or `None` if nothing can have it.
+pub async fn resolve_key(db: &Db, res: &Resource, raw: &str) -> Result<Option<Val>> {
+    match crate::input::key_ref(res, raw) {
+        Some(k) => resolve(db, res, &k).await,
+        None => Ok(None),
+    }
+}
+
+/// The item with the key a client named, if one is stored.
+pub async fn find(db: &Db, res: &Resource, raw: &str) -> Result<Option<(Val, Value)>> {
+    let Some(key) = resolve_key(db, res, raw).await? else {
+        return Ok(None);
     };
-    let hint = if res.key_kind == STATES.key_kind {
-        " (use an ISO 3166-1 alpha-2 or alpha-3 code)"
-    } else {
-        ""
-    };
-    ApiError::NotFound(format!(
-        "No {} has the {} {shown:?}{hint}.",
-        res.singular, res.key
-    ))
+    Ok(get(db, res, &key).await?.map(|item| (key, item)))
 }

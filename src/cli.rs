@@ -1,0 +1,186 @@
+//! The subcommands: `serve` (the default), `migrate`, `seed`, `check` and `token …`. A
+//! subcommand returns the process's exit code: 0 done, 1 failed, 2 bad configuration.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use crate::config::{Command, Settings, TokenAction, redact};
+use crate::db::{Backend, ConnectError, Db, seed::backfill_search, tokens};
+
+/// Run one subcommand; errors are printed as one line.
+pub async fn run(command: Command, settings: Settings) -> ExitCode {
+    match run_inner(command, settings).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("pacts: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    let backend = Backend::of_url(&settings.database_url)?;
+    if matches!(command, Command::Serve) && backend.is_server() {
+        // Serve at once; migrate and seed when the database server answers (it may still
+        // be starting).
+        let db = match Db::connect_lazy(&settings.database_url) {
+            Ok(db) => db,
+            Err(e) => {
+                eprintln!("pacts: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let ready = Arc::new(AtomicBool::new(false));
+        tokio::spawn(prepare_when_reachable(
+            db.clone(),
+            settings.database_url.clone(),
+            ready.clone(),
+        ));
+        serve(db, settings, Some(ready)).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let db = match Db::connect(&settings.database_url).await {
+        Ok(db) => db,
+        Err(ConnectError::Open(e)) => {
+            anyhow::bail!("cannot open {}: {e}", redact(&settings.database_url))
+        }
+        Err(e) => {
+            eprintln!("pacts: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    db.migrate().await?;
+    match command {
+        Command::Serve => {
+            prepare(&db).await?;
+            serve(db, settings, None).await?;
+        }
+        Command::Migrate => println!("migrations applied ({})", db.backend()),
+        Command::Seed => {
+            db.seed().await?;
+            println!("seed loaded ({})", db.backend());
+        }
+        Command::Check => return check(&db).await,
+        Command::Token { action } => token(&db, action).await?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Seed an empty database and fill in missing search text.
+async fn prepare(db: &Db) -> crate::db::Result<()> {
+    if db.is_empty().await? {
+        db.seed().await?;
+        tracing::info!("seeded an empty database");
+    }
+    backfill_search(db).await.map(|_| ())
+}
+
+async fn check(db: &Db) -> anyhow::Result<ExitCode> {
+    let report = db.check().await?;
+    for (name, n) in &report.counts {
+        println!("{name:<18} {n}");
+    }
+    for p in &report.problems {
+        println!("problem: {p}");
+    }
+    if !report.problems.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("ok");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn token(db: &Db, action: TokenAction) -> anyhow::Result<()> {
+    match action {
+        TokenAction::Create { name } => {
+            let t = tokens::create(db, &name).await?;
+            eprintln!(
+                "token {:?} created; it is shown once, store it now:",
+                t.name
+            );
+            println!("{}", t.token);
+        }
+        TokenAction::List => {
+            for t in tokens::list(db).await? {
+                match t.revoked_at {
+                    Some(r) => println!("{}\tcreated {}\trevoked {r}", t.name, t.created_at),
+                    None => println!("{}\tcreated {}\tactive", t.name, t.created_at),
+                }
+            }
+        }
+        TokenAction::Revoke { name } => {
+            tokens::revoke(db, &name).await?;
+            println!("token {name:?} revoked");
+        }
+    }
+    Ok(())
+}
+
+/// Migrate and seed once the database answers, retrying with backoff and saying why in
+/// the log; then mark the server ready.
+async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
+    let mut delay = Duration::from_millis(500);
+    loop {
+        let attempt = async {
+            db.migrate().await?;
+            prepare(&db).await
+        };
+        match attempt.await {
+            Ok(()) => {
+                ready.store(true, Ordering::Release);
+                tracing::info!("database migrated; ready");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(database = %redact(&url), error = %crate::http::error::chain(&e), retry_in_ms = delay.as_millis() as u64, "database not ready; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+async fn serve(db: Db, settings: Settings, ready: Option<Arc<AtomicBool>>) -> anyhow::Result<()> {
+    let backend = db.backend();
+    let listener = tokio::net::TcpListener::bind(settings.bind).await?;
+    tracing::info!(addr = %listener.local_addr()?, backend, "serving");
+    let options = crate::Options {
+        cors_origins: settings.cors_origins.clone(),
+        ready,
+        auth_limiter: Some(crate::http::auth::AuthLimiter::per_minute(
+            settings.auth_failure_limit,
+        )),
+        cache_bytes: None,
+    };
+    crate::serve::serve(
+        listener,
+        crate::app_with(db, options),
+        Default::default(),
+        shutdown_signal(),
+    )
+    .await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

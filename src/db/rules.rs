@@ -1,0 +1,192 @@
+//! The rules a row must keep against the stored data, checked inside the write
+//! transaction and read from the resource's table entry: references resolve (an
+//! alternative key such as a state's alpha-3 code becomes the key), sources exist, periods
+//! of equal rows do not overlap, unique fields do not repeat.
+
+use super::read::{Where, key_col};
+use super::{Error, Result, Tx, Val};
+use crate::input::{self, FieldError, Input, Invalid, KeyRef};
+use crate::model::{Kind, Resource, SOURCES};
+
+pub(super) async fn exists(tx: &mut Tx, res: &Resource, key: &Val) -> Result<bool> {
+    let n = tx
+        .fetch_one_int(
+            format!("select count(*) from {} where {} = $1", res.table, res.key),
+            std::slice::from_ref(key),
+        )
+        .await?;
+    Ok(n > 0)
+}
+
+/// The stored key a reference names (an alternative key resolved), if a row has it.
+async fn resolve_ref(tx: &mut Tx, target: &Resource, given: &str) -> Result<Option<Val>> {
+    let key = match input::key_ref(target, given) {
+        Some(KeyRef::Key(k)) => k,
+        Some(KeyRef::Alt(a)) => match target.alt_key {
+            Some(col) => {
+                let rows = tx
+                    .fetch(
+                        format!(
+                            "select {} from {} where {col} = $1",
+                            target.key, target.table
+                        ),
+                        &[Val::text(a)],
+                        &[key_col(target)],
+                    )
+                    .await?;
+                match rows.into_iter().next() {
+                    Some(mut r) => r.remove(0),
+                    None => return Ok(None),
+                }
+            }
+            None => return Ok(None),
+        },
+        None => return Ok(None),
+    };
+    Ok(exists(tx, target, &key).await?.then_some(key))
+}
+
+/// Check (and canonicalise) references, sources, unique fields and overlapping periods
+/// inside the write transaction. `own_key` is the row being replaced, if any.
+pub(super) async fn check_rules(
+    tx: &mut Tx,
+    res: &'static Resource,
+    input: &mut Input,
+    own_key: Option<&Val>,
+) -> Result<()> {
+    let mut errors = Vec::new();
+    let own = own_key.or(input.key.as_ref()).cloned();
+    for (f, v) in input.values.iter_mut() {
+        let Kind::Ref(target) = f.kind else { continue };
+        let Some(given) = v.as_text().map(str::to_string) else {
+            continue;
+        };
+        let target = target.0;
+        if std::ptr::eq(target, res) && own.as_ref().and_then(Val::as_text) == Some(&given) {
+            errors.push(FieldError::new(
+                f.name,
+                format!("a {} cannot refer to itself", res.singular),
+            ));
+            continue;
+        }
+        match resolve_ref(tx, target, &given).await? {
+            Some(key) => *v = key,
+            None => errors.push(FieldError::new(
+                f.name,
+                format!("no {} has the {} {given:?}", target.singular, target.key),
+            )),
+        }
+    }
+    for s in &input.sources {
+        if !exists(tx, &SOURCES, &Val::text(s.clone())).await? {
+            errors.push(FieldError::new(
+                "sources",
+                format!("no source has the slug {s:?}"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        check_overlap(tx, res, input, own_key, &mut errors).await?;
+    }
+    if !errors.is_empty() {
+        return Err(Invalid(errors).into());
+    }
+    check_unique(tx, res, input, own_key).await
+}
+
+/// Rows equal in the period's `no_overlap` fields may not have overlapping periods.
+async fn check_overlap(
+    tx: &mut Tx,
+    res: &Resource,
+    input: &Input,
+    own_key: Option<&Val>,
+    errors: &mut Vec<FieldError>,
+) -> Result<()> {
+    let Some(period) = res.period else {
+        return Ok(());
+    };
+    let Some(same) = period.no_overlap else {
+        return Ok(());
+    };
+    let get = |n: &str| input.get(n).cloned().unwrap_or(Val::Text(None));
+    let mut w = Where::default();
+    for field in same {
+        w.push(&format!("{field} = {{}}"), get(field));
+    }
+    // Half-open periods [start, end) overlap when each starts before the other ends.
+    if let Val::Date(Some(_)) = get(period.end) {
+        w.push(&format!("{} < {{}}", period.start), get(period.end));
+    }
+    w.push(
+        &format!("({e} is null or {e} > {{}})", e = period.end),
+        get(period.start),
+    );
+    if let Some(k) = own_key {
+        w.push(&format!("{} <> {{}}", res.key), k.clone());
+    }
+    let rows = tx
+        .fetch(
+            format!(
+                "select {k} from {}{} order by {k} limit 1",
+                res.table,
+                w.sql(),
+                k = res.key
+            ),
+            &w.vals,
+            &[key_col(res)],
+        )
+        .await?;
+    if let Some(other) = rows.first().map(|r| r[0].key_text()) {
+        errors.push(FieldError::new(
+            period.start,
+            format!(
+                "the period overlaps {} {other} of the same {}",
+                res.singular,
+                and_list(same)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Fields the table marks unique may not repeat another row's value.
+async fn check_unique(
+    tx: &mut Tx,
+    res: &'static Resource,
+    input: &Input,
+    own_key: Option<&Val>,
+) -> Result<()> {
+    for field in res.unique {
+        let Some(value) = input.get(field).filter(|v| !v.is_null()).cloned() else {
+            continue;
+        };
+        let mut w = Where::default();
+        w.push(&format!("{field} = {{}}"), value.clone());
+        if let Some(k) = own_key {
+            w.push(&format!("{} <> {{}}", res.key), k.clone());
+        }
+        let n = tx
+            .fetch_one_int(
+                format!("select count(*) from {}{}", res.table, w.sql()),
+                &w.vals,
+            )
+            .await?;
+        if n > 0 {
+            return Err(Error::Duplicate {
+                collection: res,
+                field,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `a, b and c`.
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}

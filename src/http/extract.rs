@@ -1,0 +1,162 @@
+//! Typed extractors whose rejections are problem+json: the query string as checked pairs,
+//! JSON and merge-patch bodies (media type, size limit, strict parsing), and path keys.
+
+use std::collections::HashSet;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use serde_json::Value;
+
+use super::error::ApiError;
+use crate::input::parse_json_strict;
+
+/// The largest request body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The query string as pairs in order; a parameter given twice, or a NUL byte in a
+/// value, is a 400.
+#[derive(Debug, Clone, Default)]
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl QueryPairs {
+    pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let mut seen = HashSet::new();
+        for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            if !seen.insert(k.clone()) {
+                return Err(ApiError::BadRequest(format!(
+                    "The query parameter {k:?} is given more than once."
+                )));
+            }
+            if v.contains('\0') {
+                return Err(ApiError::BadRequest(format!(
+                    "The query parameter {k:?} contains a NUL byte."
+                )));
+            }
+            out.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(QueryPairs(out))
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// 400 naming the first parameter not in `known`, and listing those that are.
+    pub fn only(&self, known: &[&str], context: &str) -> Result<(), ApiError> {
+        match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            None => Ok(()),
+            Some((k, _)) => Err(ApiError::BadRequest(format!(
+                "Unknown query parameter {k:?}; {context} takes: {}.",
+                known.join(", ")
+            ))),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        QueryPairs::parse(parts.uri.query())
+    }
+}
+
+/// A path's one parameter as text; a path that cannot be read is a 404.
+#[derive(Debug, Clone)]
+pub struct PathKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<String>::from_request_parts(parts, state).await {
+            Ok(Path(s)) => Ok(PathKey(s)),
+            Err(_) => Err(ApiError::NotFound(
+                "There is nothing at this path; GET /v1 lists the collections.".into(),
+            )),
+        }
+    }
+}
+
+/// A JSON body (`application/json`), parsed strictly, with its raw bytes.
+#[derive(Debug, Clone)]
+pub struct JsonBody {
+    pub value: Value,
+    pub bytes: Bytes,
+}
+
+/// A JSON merge patch body (`application/merge-patch+json` or `application/json`): an
+/// object.
+#[derive(Debug, Clone)]
+pub struct MergePatch(pub Value);
+
+async fn read_json(req: Request, patch: bool) -> Result<JsonBody, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let wanted = if patch {
+        "application/merge-patch+json or application/json"
+    } else {
+        "application/json"
+    };
+    match ct.as_deref() {
+        Some("application/json") => {}
+        Some("application/merge-patch+json") if patch => {}
+        Some(other) => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "The body must be sent as {wanted}, not {other}."
+            )));
+        }
+        None => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "The request has no Content-Type; send the body as {wanted}."
+            )));
+        }
+    }
+    let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+    let value = parse_json_strict(&bytes).map_err(|e| {
+        let what = if bytes.is_empty() {
+            "The body is empty".to_string()
+        } else {
+            format!("The body is not valid JSON ({e})")
+        };
+        ApiError::BadRequest(format!("{what}; send one JSON object."))
+    })?;
+    Ok(JsonBody { value, bytes })
+}
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        read_json(req, false).await
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for MergePatch {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
+        let body = read_json(req, true).await?;
+        if !body.value.is_object() {
+            return Err(ApiError::field("", "a merge patch must be a JSON object"));
+        }
+        Ok(MergePatch(body.value))
+    }
+}

@@ -1,0 +1,110 @@
+//! Reads of any collection (list, get) and the routes of every collection; the
+//! `Resource` a route is built for decides fields, keys and references.
+
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use serde_json::json;
+
+use super::AppState;
+use super::conditional::{self, CACHE_CONTROL};
+use super::error::{ApiError, ApiResult};
+use super::extract::{PathKey, QueryPairs};
+use super::format;
+use super::list::{ListRequest, encode_cursor};
+use super::writes;
+use crate::db::{Val, read};
+use crate::model::Resource;
+
+pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
+    get(
+        move |s: State<AppState>, q: QueryPairs, uri: OriginalUri, h: HeaderMap| {
+            list(s, res, q, uri, h)
+        },
+    )
+    .post(move |s, w, h, b| writes::create(s, res, w, h, b))
+}
+
+pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
+    get(move |s: State<AppState>, p: PathKey, h: HeaderMap| get_item(s, res, p, h))
+        .put(move |s, p, w, h, b| writes::put_item(s, res, p, w, h, b))
+        .patch(move |s, p, w, h, b| writes::patch_item(s, res, p, w, h, b))
+        .delete(move |s, p, w, h, q| writes::delete_item(s, res, p, w, h, q))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    pairs: QueryPairs,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let req = ListRequest::parse(&state, res, &pairs, &headers).await?;
+    let q = &req.query;
+    let page = read::list(&state.db, res, q).await?;
+    let next_cursor = page.next.as_ref().map(|a| encode_cursor(&req.sort, a));
+    let page_json = json!({"limit": q.limit, "next_cursor": next_cursor, "total": page.total});
+    let columns = format::columns_of(&page.items, &[res.key]);
+    let mut resp = format::respond(
+        req.format,
+        columns,
+        page.items,
+        page_json,
+        Default::default(),
+    );
+    if let Some(c) = &next_cursor {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.0.iter().filter(|(k, _)| k != "cursor") {
+            ser.append_pair(k, v);
+        }
+        ser.append_pair("cursor", c);
+        let link = format!("<{}?{}>; rel=\"next\"", uri.path(), ser.finish());
+        if let Ok(v) = HeaderValue::from_str(&link) {
+            resp.headers_mut().insert(header::LINK, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// The canonical key a path names, or 404.
+pub(super) async fn path_key(
+    state: &AppState,
+    res: &'static Resource,
+    PathKey(raw): &PathKey,
+) -> ApiResult<Val> {
+    match read::resolve_key(&state.db, res, raw).await? {
+        Some(k) => Ok(k),
+        None => Err(ApiError::NotFound(format!(
+            "No {} has the {} {raw:?}.",
+            res.singular, res.key
+        ))),
+    }
+}
+
+async fn get_item(
+    State(state): State<AppState>,
+    res: &'static Resource,
+    raw: PathKey,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let key = path_key(&state, res, &raw).await?;
+    let item = read::get(&state.db, res, &key)
+        .await?
+        .ok_or(crate::db::Error::NotFound {
+            collection: res,
+            key,
+        })?;
+    let etag = conditional::item_etag(&item);
+    let mut resp = if conditional::none_match(&headers, &etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        axum::Json(item).into_response()
+    };
+    conditional::set_etag(&mut resp, &etag);
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    Ok(resp)
+}

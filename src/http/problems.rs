@@ -1,0 +1,154 @@
+//! The one catalogue of problem types: slug, title, status and what a client should do.
+//! Error responses, the `/problems/{slug}` pages and the OpenAPI error responses all read
+//! it, so a type's `type` URI always resolves and is documented.
+
+use axum::http::StatusCode;
+
+#[derive(Debug)]
+pub struct ProblemType {
+    pub slug: &'static str,
+    pub title: &'static str,
+    pub status: StatusCode,
+    pub description: &'static str,
+}
+
+macro_rules! problem {
+    ($name:ident, $slug:literal, $status:ident, $title:literal, $desc:literal) => {
+        pub const $name: ProblemType = ProblemType {
+            slug: $slug,
+            title: $title,
+            status: StatusCode::$status,
+            description: $desc,
+        };
+    };
+}
+
+problem!(
+    BAD_REQUEST,
+    "bad-request",
+    BAD_REQUEST,
+    "Bad request",
+    "A query parameter, cursor, header or the JSON syntax of the body is wrong; `detail` names it. Fix the request; repeating it unchanged will fail again."
+);
+problem!(
+    VALIDATION_FAILED,
+    "validation-failed",
+    UNPROCESSABLE_ENTITY,
+    "The request body is not valid",
+    "The body is JSON but not a valid item: `errors` lists each field and what is wrong with it. Nothing was changed."
+);
+problem!(
+    UNAUTHORIZED,
+    "unauthorized",
+    UNAUTHORIZED,
+    "A valid write token is required",
+    "Writes need `Authorization: Bearer <token>`; the token is missing, malformed, unknown or revoked."
+);
+problem!(
+    NOT_FOUND,
+    "not-found",
+    NOT_FOUND,
+    "Not found",
+    "No item has this key, or a filter names something that does not exist."
+);
+problem!(
+    METHOD_NOT_ALLOWED,
+    "method-not-allowed",
+    METHOD_NOT_ALLOWED,
+    "Method not allowed",
+    "The path exists but not with this method; the `Allow` header lists the methods it takes."
+);
+problem!(
+    CONFLICT,
+    "conflict",
+    CONFLICT,
+    "Conflict",
+    "The key is taken, or other rows still refer to this one (see `detail`; DELETE takes `?cascade=true`)."
+);
+problem!(
+    PRECONDITION_FAILED,
+    "precondition-failed",
+    PRECONDITION_FAILED,
+    "Precondition failed",
+    "The If-Match header does not match the item's current ETag: someone changed it since you read it. GET it again, then retry."
+);
+problem!(
+    PAYLOAD_TOO_LARGE,
+    "payload-too-large",
+    PAYLOAD_TOO_LARGE,
+    "Request body too large",
+    "The body is over the size limit."
+);
+problem!(
+    UNSUPPORTED_MEDIA_TYPE,
+    "unsupported-media-type",
+    UNSUPPORTED_MEDIA_TYPE,
+    "Unsupported media type",
+    "Send bodies as application/json (PATCH also takes application/merge-patch+json)."
+);
+problem!(
+    TOO_MANY_REQUESTS,
+    "too-many-requests",
+    TOO_MANY_REQUESTS,
+    "Too many requests",
+    "Too many failed authentications from this address; wait for Retry-After seconds."
+);
+problem!(
+    INTERNAL,
+    "internal",
+    INTERNAL_SERVER_ERROR,
+    "Internal server error",
+    "A fault on the server's side; it has been logged. Nothing in the request needs to change."
+);
+problem!(
+    UNAVAILABLE,
+    "unavailable",
+    SERVICE_UNAVAILABLE,
+    "Service unavailable",
+    "The database cannot be reached, cannot store changes right now, or the request took too long; retry after `Retry-After` seconds."
+);
+problem!(
+    NOT_READY,
+    "not-ready",
+    SERVICE_UNAVAILABLE,
+    "Not ready",
+    "The database is unreachable or its migrations are not applied."
+);
+problem!(
+    ERROR,
+    "error",
+    INTERNAL_SERVER_ERROR,
+    "Error",
+    "An HTTP error without a more specific type; the status code says what happened."
+);
+
+/// Every problem type, in the order they are documented.
+pub const CATALOGUE: &[&ProblemType] = &[
+    &BAD_REQUEST,
+    &VALIDATION_FAILED,
+    &UNAUTHORIZED,
+    &NOT_FOUND,
+    &METHOD_NOT_ALLOWED,
+    &CONFLICT,
+    &PRECONDITION_FAILED,
+    &TOO_MANY_REQUESTS,
+    &PAYLOAD_TOO_LARGE,
+    &UNSUPPORTED_MEDIA_TYPE,
+    &UNAVAILABLE,
+    &NOT_READY,
+    &INTERNAL,
+    &ERROR,
+];
+
+pub fn by_slug(slug: &str) -> Option<&'static ProblemType> {
+    CATALOGUE.iter().copied().find(|p| p.slug == slug)
+}
+
+/// The type an error with this status has when nothing more specific is known.
+pub fn by_status(status: StatusCode) -> &'static ProblemType {
+    CATALOGUE
+        .iter()
+        .copied()
+        .find(|p| p.status == status)
+        .unwrap_or(&ERROR)
+}

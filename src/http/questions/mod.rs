@@ -1,0 +1,358 @@
+//! The question endpoints: members on a date, timelines, a state's pacts and agreements,
+//! an agreement's parties, shared pacts, overlap and the matrix.
+
+mod grouping;
+pub mod params;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use self::grouping::{Roles, flat, flat_matrix, matrix_rows, overlap_rows, shared_rows, strongest};
+use self::params::{
+    FormatOnly, History, Matrix, Members, Overlap, Q, QuestionParams, Shared, StateMemberships,
+};
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::PathKey;
+use super::format::{self, Format};
+use crate::db::questions::{self, AsOf, MEMBERSHIP_COLUMNS, OrgInfo, PARTY_COLUMNS};
+use crate::db::{Val, read};
+use crate::input::is_slug;
+use crate::model::{AGREEMENTS, STATES};
+
+/// The question routes, with the parameters each takes (for the OpenAPI document).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/organisations/{key}/members", get(members))
+        .route("/v1/organisations/{key}/history", get(history))
+        .route("/v1/states/{key}/memberships", get(state_memberships))
+        .route("/v1/states/{key}/agreements", get(state_agreements))
+        .route("/v1/agreements/{key}/parties", get(agreement_parties))
+        .route("/v1/shared", get(shared))
+        .route("/v1/overlap", get(overlap))
+        .route("/v1/matrix", get(matrix))
+}
+
+/// Each question path and the parameters it takes.
+pub fn specs() -> Vec<(&'static str, &'static [super::params::ParamSpec])> {
+    vec![
+        ("/v1/organisations/{key}/members", Members::SPEC),
+        ("/v1/organisations/{key}/history", History::SPEC),
+        ("/v1/states/{key}/memberships", StateMemberships::SPEC),
+        ("/v1/states/{key}/agreements", FormatOnly::SPEC),
+        ("/v1/agreements/{key}/parties", FormatOnly::SPEC),
+        ("/v1/shared", Shared::SPEC),
+        ("/v1/overlap", Overlap::SPEC),
+        ("/v1/matrix", Matrix::SPEC),
+    ]
+}
+
+fn quote_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Resolve state codes (alpha-2 or alpha-3, any case); 404 naming every unknown one.
+async fn find_states(state: &AppState, raw: &[String]) -> ApiResult<Vec<String>> {
+    let mut codes = Vec::new();
+    let mut unknown = Vec::new();
+    for r in raw {
+        match read::find(&state.db, &STATES, r).await? {
+            Some((key, _)) => {
+                let code = key.key_text();
+                if !codes.contains(&code) {
+                    codes.push(code);
+                }
+            }
+            None => unknown.push(r.clone()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(codes)
+    } else {
+        Err(ApiError::NotFound(format!(
+            "No state has the code {}.",
+            quote_list(&unknown)
+        )))
+    }
+}
+
+/// Resolve organisation slugs (any case); 404 naming every unknown one.
+async fn find_orgs(state: &AppState, raw: &[String]) -> ApiResult<Vec<OrgInfo>> {
+    let mut found: Vec<OrgInfo> = Vec::new();
+    let mut unknown = Vec::new();
+    for r in raw {
+        let slug = r.to_ascii_lowercase();
+        let stored = if is_slug(&slug) {
+            questions::organisation(&state.db, &slug).await?
+        } else {
+            None
+        };
+        match stored {
+            Some(o) if !found.iter().any(|f| f.slug == o.slug) => found.push(o),
+            Some(_) => {}
+            None => unknown.push(r.clone()),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(found)
+    } else {
+        Err(ApiError::NotFound(format!(
+            "No organisation has the slug {}.",
+            quote_list(&unknown)
+        )))
+    }
+}
+
+async fn find_org(state: &AppState, raw: &str) -> ApiResult<OrgInfo> {
+    Ok(find_orgs(state, &[raw.to_string()]).await?.remove(0))
+}
+
+fn columns(cols: &[questions::Column], lineage: bool) -> Vec<String> {
+    let mut c: Vec<String> = cols.iter().map(|c| c.0.to_string()).collect();
+    c.push("sources".into());
+    if lineage {
+        c.push("lineage".into());
+    }
+    c
+}
+
+fn values<T: Serialize>(rows: &[T]) -> Vec<Value> {
+    rows.iter()
+        .map(|r| serde_json::to_value(r).unwrap_or(Value::Null))
+        .collect()
+}
+
+/// An answer whose rows are all there (not paginated).
+fn rows_response(
+    format: Format,
+    columns: Vec<String>,
+    rows: Vec<Value>,
+    extra: Map<String, Value>,
+) -> Response {
+    let n = rows.len();
+    format::respond(format, columns, rows, format::whole_page(n), extra)
+}
+
+/// Say whether a member list is complete, so no client takes a partial one for all.
+fn coverage(org: &OrgInfo, extra: &mut Map<String, Value>) {
+    extra.insert("organisation".into(), json!(org));
+    extra.insert("complete".into(), Value::Bool(org.complete()));
+}
+
+async fn members(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<Members>,
+) -> ApiResult<Response> {
+    let org = find_org(&state, &key).await?;
+    let rows = questions::members(&state.db, &org, p.as_of, &p.filter, p.lineage).await?;
+    let mut extra = Map::new();
+    extra.insert("as_of".into(), p.as_of.to_json());
+    coverage(&org, &mut extra);
+    let cols = columns(MEMBERSHIP_COLUMNS, true);
+    Ok(rows_response(p.format, cols, values(&rows), extra))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<History>,
+) -> ApiResult<Response> {
+    let org = find_org(&state, &key).await?;
+    let rows = questions::history(&state.db, &org, &p.filter).await?;
+    let mut extra = Map::new();
+    coverage(&org, &mut extra);
+    let cols = columns(MEMBERSHIP_COLUMNS, false);
+    Ok(rows_response(p.format, cols, values(&rows), extra))
+}
+
+async fn state_memberships(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<StateMemberships>,
+) -> ApiResult<Response> {
+    let code = find_states(&state, std::slice::from_ref(&key))
+        .await?
+        .remove(0);
+    let mut f = p.filter;
+    if let Some(orgs) = &p.organisations {
+        let found = find_orgs(&state, orgs).await?;
+        f.organisations = Some(found.into_iter().map(|o| o.slug).collect());
+    }
+    let rows = questions::state_memberships(&state.db, &code, p.as_of, &f).await?;
+    let mut extra = Map::new();
+    extra.insert("as_of".into(), p.as_of.to_json());
+    extra.insert("state".into(), Value::String(code));
+    let cols = columns(MEMBERSHIP_COLUMNS, false);
+    Ok(rows_response(p.format, cols, values(&rows), extra))
+}
+
+async fn state_agreements(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<FormatOnly>,
+) -> ApiResult<Response> {
+    let code = find_states(&state, std::slice::from_ref(&key))
+        .await?
+        .remove(0);
+    let rows = questions::parties(&state.db, None, Some(&code)).await?;
+    let mut extra = Map::new();
+    extra.insert("state".into(), Value::String(code));
+    let cols = columns(PARTY_COLUMNS, false);
+    Ok(rows_response(p.format, cols, values(&rows), extra))
+}
+
+async fn agreement_parties(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<FormatOnly>,
+) -> ApiResult<Response> {
+    let slug = key.to_ascii_lowercase();
+    if !is_slug(&slug)
+        || read::get(&state.db, &AGREEMENTS, &Val::text(slug.clone()))
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::NotFound(format!(
+            "No agreement has the slug {key:?}."
+        )));
+    }
+    let rows = questions::parties(&state.db, Some(&slug), None).await?;
+    let mut extra = Map::new();
+    extra.insert("agreement".into(), Value::String(slug));
+    let cols = columns(PARTY_COLUMNS, false);
+    Ok(rows_response(p.format, cols, values(&rows), extra))
+}
+
+/// Columns of a grouped answer: the group's own fields, then one per listed key.
+fn group_columns(fields: &[&str], keys: &[String]) -> Vec<String> {
+    let mut c: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
+    c.extend(keys.iter().cloned());
+    c
+}
+
+async fn shared(State(state): State<AppState>, Q(p): Q<Shared>) -> ApiResult<Response> {
+    let codes = find_states(&state, &p.states).await?;
+    let mut f = p.filter;
+    f.states = Some(codes.clone());
+    let held = questions::held_by(&state.db, p.as_of, &f).await?;
+    let rows = shared_rows(held, &codes);
+    let data = match p.format {
+        Format::Json => values(&rows),
+        Format::Csv => rows
+            .iter()
+            .map(|r| flat(r, &["roles", "memberships"], r.roles.clone()))
+            .collect(),
+    };
+    let fields = [
+        "organisation",
+        "organisation_name",
+        "acronym",
+        "kind",
+        "membership_coverage",
+    ];
+    let mut extra = Map::new();
+    extra.insert("as_of".into(), p.as_of.to_json());
+    extra.insert("states".into(), json!(codes));
+    Ok(rows_response(
+        p.format,
+        group_columns(&fields, &codes),
+        data,
+        extra,
+    ))
+}
+
+async fn overlap(State(state): State<AppState>, Q(p): Q<Overlap>) -> ApiResult<Response> {
+    let orgs = find_orgs(&state, &p.organisations).await?;
+    let slugs: Vec<String> = orgs.iter().map(|o| o.slug.clone()).collect();
+    let mut f = p.filter;
+    f.organisations = Some(slugs.clone());
+    let held = questions::held_by(&state.db, p.as_of, &f).await?;
+    let rows = overlap_rows(held, &slugs);
+    let data = match p.format {
+        Format::Json => values(&rows),
+        Format::Csv => rows
+            .iter()
+            .map(|r| flat(r, &["roles", "memberships"], r.roles.clone()))
+            .collect(),
+    };
+    let mut extra = Map::new();
+    extra.insert("as_of".into(), p.as_of.to_json());
+    extra.insert("organisations".into(), json!(orgs));
+    extra.insert(
+        "complete".into(),
+        Value::Bool(orgs.iter().all(OrgInfo::complete)),
+    );
+    Ok(rows_response(
+        p.format,
+        group_columns(&["state", "state_name", "region"], &slugs),
+        data,
+        extra,
+    ))
+}
+
+async fn matrix(State(state): State<AppState>, Q(p): Q<Matrix>) -> ApiResult<Response> {
+    let day = p.day;
+    let mut f = p.filter;
+    let named_states = match &p.states {
+        Some(list) => Some(find_states(&state, list).await?),
+        None => None,
+    };
+    let column_orgs: Vec<OrgInfo> = match &p.organisations {
+        Some(list) => find_orgs(&state, list).await?,
+        None => questions::organisations(&state.db, &f)
+            .await?
+            .into_iter()
+            .filter(|o| o.existed_on(day))
+            .collect(),
+    };
+    let slugs: Vec<String> = column_orgs.iter().map(|o| o.slug.clone()).collect();
+    let mut states =
+        questions::states(&state.db, named_states.as_deref(), f.region.as_deref()).await?;
+    let mut roles = Roles::new();
+    if !slugs.is_empty() {
+        f.organisations = Some(slugs.clone());
+        f.kinds = None;
+        f.states = named_states.clone();
+        for m in questions::held_by(&state.db, AsOf::Date(day), &f).await? {
+            strongest(&mut roles, &m.state, &m.organisation, &m.role);
+        }
+    }
+    if named_states.is_none() {
+        states.retain(|s| {
+            slugs
+                .iter()
+                .any(|o| roles.contains_key(&(s.code.clone(), o.clone())))
+        });
+    }
+    let rows = matrix_rows(states, &slugs, &roles);
+    let data = match p.format {
+        Format::Json => values(&rows),
+        Format::Csv => rows.iter().map(|r| flat_matrix(r, &slugs)).collect(),
+    };
+    let mut extra = Map::new();
+    extra.insert("as_of".into(), json!(day));
+    extra.insert(
+        "columns".into(),
+        Value::Array(
+            column_orgs
+                .iter()
+                .map(|o| json!({"slug": o.slug, "acronym": o.acronym, "name": o.name, "kind": o.kind, "membership_coverage": o.membership_coverage}))
+                .collect(),
+        ),
+    );
+    Ok(rows_response(
+        p.format,
+        group_columns(&["state", "state_name", "region"], &slugs),
+        data,
+        extra,
+    ))
+}

@@ -1,0 +1,104 @@
+//! The closed vocabularies fields are checked against.
+
+pub const CONFIDENCE: &[&str] = &["confirmed", "likely", "unverified"];
+pub const PRECISION: &[&str] = &["day", "month", "year"];
+pub const REGIONS: &[&str] = &[
+    "central_asia",
+    "caucasus",
+    "europe",
+    "east_asia",
+    "south_asia",
+    "southeast_asia",
+    "middle_east",
+    "north_america",
+    "caribbean",
+    "south_america",
+    "africa",
+    "oceania",
+];
+pub const ORG_KINDS: &[&str] = &[
+    "military_alliance",
+    "regional_organisation",
+    "economic_union",
+    "programme",
+    "dialogue_forum",
+    "dialogue_format",
+    "confidence_building_forum",
+    "initiative",
+    "legal_status",
+];
+/// Kinds of organisation that are not pacts: questions leave them out unless `kind=`
+/// names them.
+pub const NOT_PACTS: &[&str] = &["legal_status", "initiative"];
+pub const COVERAGE: &[&str] = &["complete", "partial"];
+pub const AGREEMENT_KINDS: &[&str] = &[
+    "treaty",
+    "charter",
+    "protocol",
+    "convention",
+    "declaration",
+    "joint_declaration",
+    "framework_document",
+    "bilateral_agreement",
+    "accession_treaty",
+    "agreement",
+    "un_resolution",
+];
+pub const AGREEMENT_STATUS: &[&str] = &[
+    "in_force",
+    "signed",
+    "spent",
+    "superseded",
+    "terminated",
+    "unknown",
+];
+/// Membership roles, strongest first (a state holding two roles in one organisation on
+/// one day is shown with the first of them).
+pub const ROLES: &[&str] = &[
+    "member",
+    "associate_member",
+    "observer",
+    "dialogue_partner",
+    "partner",
+    "participating_state",
+    "participant",
+    "pa_observer",
+    "holder",
+];
+pub const PARTICIPATION: &[&str] = &["active", "frozen", "suspended", "inactive"];
+pub const PARTY_ROLES: &[&str] = &[
+    "party",
+    "signatory",
+    "subject",
+    "host",
+    "acceded",
+    "guarantor",
+];
+pub const SOURCE_KINDS: &[&str] = &[
+    "article",
+    "official",
+    "official_copy",
+    "news",
+    "wikipedia",
+    "wikipedia_mirror",
+    "data",
+    "database",
+    "knowledge",
+    "negative_result",
+    "analysis",
+    "reference",
+];
+pub const VERDICTS: &[&str] = &[
+    "correct",
+    "correct_but_imprecise",
+    "correct_but_incomplete",
+    "vague",
+    "misleading",
+    "wrong",
+    "unverifiable",
+];
+
+/// The strongest role a state holds when it holds several in one organisation on a day.
+pub fn role_rank(role: &str) -> usize {
+    ROLES.iter().position(|r| *r == role).unwrap_or(ROLES.len())
+}

@@ -1,0 +1,74 @@
+//! Logging, set up once: a `tracing` subscriber writing text or JSON to stderr (no colours
+//! unless stderr is a terminal), and the span every request runs in, carrying its request
+//! id, method, matched route and whether the cache answered it. Tests share the same set-up.
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use tracing::Instrument;
+use tracing_subscriber::EnvFilter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Install the process's subscriber. `filter` is tracing's EnvFilter syntax (already
+/// checked by the configuration). A second call does nothing.
+pub fn init(filter: &str, format: LogFormat) {
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let _ = match format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(ansi)
+            .with_writer(std::io::stderr)
+            .try_init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .try_init(),
+    };
+}
+
+/// For test binaries: logs only when `PACTS_TEST_LOG` names a filter (the suite provokes
+/// errors on purpose; they would drown its report).
+pub fn init_for_tests() {
+    if let Ok(filter) = std::env::var("PACTS_TEST_LOG") {
+        init(&filter, LogFormat::Text);
+    }
+}
+
+/// Run the request inside its span: `request{id, method, route, cache}`. The route is
+/// filled in once routing (or the cache) knows it; every log line of the request, errors
+/// included, carries these fields. The answer is logged at debug.
+pub async fn request_span(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let span = tracing::info_span!(
+        "request",
+        id = %id,
+        method = %req.method(),
+        route = tracing::field::Empty,
+        cache = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let resp = next.run(req).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::debug!(
+            status = resp.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1000.0,
+            "answered"
+        )
+    });
+    resp
+}
