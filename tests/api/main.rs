@@ -7,6 +7,7 @@ mod auth;
 mod cli;
 mod crud;
 mod harness;
+mod layers;
 mod ops;
 mod queries;
 mod questions;
@@ -33,6 +34,7 @@ fn main() {
     cases.extend(queries::cases());
     cases.extend(questions::cases());
     cases.extend(reliability::cases());
+    cases.extend(layers::cases());
 
     let mut trials = Vec::new();
     for case in &cases {
