@@ -22,7 +22,7 @@ pub async fn run(command: Command, settings: Settings) -> ExitCode {
 
 async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     let backend = Backend::of_url(&settings.database_url)?;
-    if matches!(command, Command::Serve) && backend.is_server() {
+    if matches!(command, Command::Serve(_)) && backend.is_server() {
         // Serve at once; migrate and seed when the database server answers (it may still
         // be starting).
         let db = match Db::connect_lazy(&settings.database_url) {
@@ -53,7 +53,7 @@ async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitC
     };
     db.migrate().await?;
     match command {
-        Command::Serve => {
+        Command::Serve(_) => {
             prepare(&db).await?;
             serve(db, settings, None).await?;
         }
@@ -144,7 +144,9 @@ async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
 
 async fn serve(db: Db, settings: Settings, ready: Option<Arc<AtomicBool>>) -> anyhow::Result<()> {
     let backend = db.backend();
-    let listener = tokio::net::TcpListener::bind(settings.bind).await?;
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
     tracing::info!(addr = %listener.local_addr()?, backend, "serving");
     let options = crate::Options {
         cors_origins: settings.cors_origins.clone(),
@@ -153,6 +155,7 @@ async fn serve(db: Db, settings: Settings, ready: Option<Arc<AtomicBool>>) -> an
             settings.auth_failure_limit,
         )),
         cache_bytes: None,
+        trusted_proxies: settings.trusted_proxies.clone(),
     };
     crate::serve::serve(
         listener,

@@ -1,20 +1,24 @@
-//! Command line and environment: `pacts [serve|migrate|seed|check|token …]`, with
-//! `DATABASE_URL`, `PACTS_BIND`, `PACTS_LOG`, `PACTS_LOG_FORMAT`, `PACTS_CORS_ORIGINS`.
+//! Command line and environment: `pacts [serve|migrate|seed|check|token …]`. Options of
+//! every subcommand: `DATABASE_URL`, `PACTS_LOG`, `PACTS_LOG_FORMAT`. Options of `serve`
+//! (also accepted before it, since `serve` is the default): `PACTS_BIND`,
+//! `PACTS_CORS_ORIGINS`, `PACTS_AUTH_FAILURE_LIMIT`, `PACTS_TRUSTED_PROXIES`.
 
 use std::net::SocketAddr;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
+use crate::http::auth::Cidr;
 pub use crate::telemetry::LogFormat;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "pacts",
     version,
-    about = "Which states belong to which security pacts in and around Central Asia, and since when."
+    about = "Which states belong to which security pacts in and around Central Asia, and since when.",
+    args_conflicts_with_subcommands = false
 )]
 pub struct Cli {
-    /// sqlite://FILE or postgres://USER@HOST/DB
+    /// sqlite://FILE or postgres://USER@HOST/DB (a password may come from PGPASSWORD)
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -22,17 +26,10 @@ pub struct Cli {
         global = true
     )]
     pub database_url: String,
-    /// Address to listen on.
-    #[arg(
-        long,
-        env = "PACTS_BIND",
-        default_value = "127.0.0.1:8080",
-        global = true
-    )]
-    pub bind: String,
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "PACTS_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// Log line format; logs go to standard error.
     #[arg(
         long,
         env = "PACTS_LOG_FORMAT",
@@ -41,26 +38,52 @@ pub struct Cli {
         global = true
     )]
     pub log_format: LogFormat,
-    /// Origins allowed to write from a browser (comma-separated).
-    #[arg(long, env = "PACTS_CORS_ORIGINS", default_value = "", global = true)]
-    pub cors_origins: String,
-    /// Failed authentications one client address may make per minute before it gets 429.
-    #[arg(
-        long,
-        env = "PACTS_AUTH_FAILURE_LIMIT",
-        default_value_t = 10,
-        global = true
-    )]
-    pub auth_failure_limit: u32,
+    #[command(flatten)]
+    pub serve: ServeArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
-#[derive(Debug, Default, Subcommand)]
+/// The server's options.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "PACTS_BIND")]
+    pub bind: Option<String>,
+    /// Origins allowed to write from a browser (comma-separated).
+    #[arg(long, env = "PACTS_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
+    /// Failed authentications one client may make per minute before it gets 429 [default: 10]
+    #[arg(long, env = "PACTS_AUTH_FAILURE_LIMIT")]
+    pub auth_failure_limit: Option<u32>,
+    /// Proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For / Forwarded
+    /// headers name the client; from anyone else they are ignored.
+    #[arg(long, env = "PACTS_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
+}
+
+impl ServeArgs {
+    /// These options, falling back to `outer` (given before the subcommand).
+    fn or(&self, outer: &ServeArgs) -> ServeArgs {
+        ServeArgs {
+            bind: self.bind.clone().or_else(|| outer.bind.clone()),
+            cors_origins: self
+                .cors_origins
+                .clone()
+                .or_else(|| outer.cors_origins.clone()),
+            auth_failure_limit: self.auth_failure_limit.or(outer.auth_failure_limit),
+            trusted_proxies: self
+                .trusted_proxies
+                .clone()
+                .or_else(|| outer.trusted_proxies.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply migrations, seed an empty database, serve (the default).
-    #[default]
-    Serve,
+    Serve(ServeArgs),
     /// Apply migrations and exit.
     Migrate,
     /// Apply migrations and load the seed data (idempotent).
@@ -72,6 +95,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+}
+
+impl Default for Command {
+    fn default() -> Self {
+        Command::Serve(ServeArgs::default())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,15 +121,20 @@ pub struct Settings {
     /// Origins allowed to write from a browser.
     pub cors_origins: Vec<axum::http::HeaderValue>,
     pub auth_failure_limit: u32,
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Cli {
     /// Check the settings; the error is the one line printed before exiting with 2.
     pub fn settings(&self) -> Result<Settings, String> {
-        let bind = self.bind.parse::<SocketAddr>().map_err(|_| {
+        let serve = match &self.command {
+            Some(Command::Serve(args)) => args.or(&self.serve),
+            _ => self.serve.clone(),
+        };
+        let bind_text = serve.bind.as_deref().unwrap_or("127.0.0.1:8080");
+        let bind = bind_text.parse::<SocketAddr>().map_err(|_| {
             format!(
-                "PACTS_BIND / --bind must be an address such as 127.0.0.1:8080 (got {:?})",
-                self.bind
+                "PACTS_BIND / --bind must be an address such as 127.0.0.1:8080 (got {bind_text:?})"
             )
         })?;
         if crate::db::Backend::of_url(&self.database_url).is_err() {
@@ -113,8 +147,10 @@ impl Cli {
             return Err(format!("PACTS_LOG / --log is not a valid filter: {e}"));
         }
         let mut cors_origins = Vec::new();
-        for origin in self
+        for origin in serve
             .cors_origins
+            .as_deref()
+            .unwrap_or_default()
             .split(',')
             .map(str::trim)
             .filter(|o| !o.is_empty())
@@ -128,11 +164,25 @@ impl Cli {
             })?;
             cors_origins.push(value);
         }
+        let mut trusted_proxies = Vec::new();
+        for p in serve
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            trusted_proxies.push(p.parse::<Cidr>().map_err(|_| {
+                format!("PACTS_TRUSTED_PROXIES / --trusted-proxies must list addresses or CIDRs such as 10.0.0.0/8 (got {p:?})")
+            })?);
+        }
         Ok(Settings {
             database_url: self.database_url.clone(),
             bind,
             cors_origins,
-            auth_failure_limit: self.auth_failure_limit,
+            auth_failure_limit: serve.auth_failure_limit.unwrap_or(10),
+            trusted_proxies,
         })
     }
 }

@@ -47,7 +47,8 @@ pub fn init_for_tests() {
 
 /// Run the request inside its span: `request{id, method, route, cache}`. The route is
 /// filled in once routing (or the cache) knows it; every log line of the request, errors
-/// included, carries these fields. The answer is logged at debug.
+/// included, carries these fields. One access line per request is logged at info, with
+/// the status and the time taken.
 pub async fn request_span(req: Request, next: Next) -> Response {
     let id = req
         .headers()
@@ -64,9 +65,9 @@ pub async fn request_span(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let resp = next.run(req).instrument(span.clone()).await;
     span.in_scope(|| {
-        tracing::debug!(
+        tracing::info!(
             status = resp.status().as_u16(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0,
             "answered"
         )
     });

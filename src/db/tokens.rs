@@ -130,14 +130,25 @@ pub async fn revoke(db: &Db, name: &str) -> Result<(), TokenError> {
     Ok(())
 }
 
-/// The name of the live token matching `presented`, if any.
-pub async fn verify(db: &Db, presented: &str) -> super::Result<Option<String>> {
+/// What a presented token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// A live token: its name, and its public id.
+    Valid { name: String, lookup: String },
+    /// The id names a live token but the secret is wrong.
+    WrongSecret { lookup: String },
+    /// Malformed, unknown or revoked.
+    Unknown,
+}
+
+/// Check a presented token against the live ones.
+pub async fn check(db: &Db, presented: &str) -> super::Result<Verdict> {
     let mut parts = presented.splitn(3, '_');
     let (Some("pacts"), Some(lookup), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
-        return Ok(None);
+        return Ok(Verdict::Unknown);
     };
     if lookup.len() != 12 || !lookup.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(None);
+        return Ok(Verdict::Unknown);
     }
     let rows = db
         .fetch(
@@ -146,13 +157,29 @@ pub async fn verify(db: &Db, presented: &str) -> super::Result<Option<String>> {
             &[Col::Text, Col::Text],
         )
         .await?;
+    if rows.is_empty() {
+        return Ok(Verdict::Unknown);
+    }
     let want = hash(presented);
     for r in rows {
         if let (Some(name), Some(stored)) = (r[0].as_text(), r[1].as_text())
             && bool::from(stored.as_bytes().ct_eq(want.as_bytes()))
         {
-            return Ok(Some(name.to_string()));
+            return Ok(Verdict::Valid {
+                name: name.to_string(),
+                lookup: lookup.to_string(),
+            });
         }
     }
-    Ok(None)
+    Ok(Verdict::WrongSecret {
+        lookup: lookup.to_string(),
+    })
+}
+
+/// The name of the live token matching `presented`, if any.
+pub async fn verify(db: &Db, presented: &str) -> super::Result<Option<String>> {
+    Ok(match check(db, presented).await? {
+        Verdict::Valid { name, .. } => Some(name),
+        _ => None,
+    })
 }

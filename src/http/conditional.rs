@@ -72,35 +72,65 @@ pub fn set_etag(resp: &mut Response, etag: &str) {
     }
 }
 
-/// An `If-Match` header: `*` (the item exists) or a list of strong tags.
-#[derive(Debug, Clone)]
-pub struct IfMatch(String);
+/// The preconditions of a write (RFC 9110 §13.1): `If-Match` (`*` = the item exists, or
+/// a list of strong tags) and `If-None-Match` (`*` = the item does not exist, or tags the
+/// current one must not match). Checked inside the write's transaction.
+#[derive(Debug, Clone, Default)]
+pub struct WriteConditions {
+    if_match: Option<String>,
+    if_none_match: Option<String>,
+}
 
-impl IfMatch {
-    /// The request's `If-Match`, if it sent one; 400 if it is not text.
-    pub fn from_headers(headers: &HeaderMap) -> ApiResult<Option<IfMatch>> {
-        match headers.get(header::IF_MATCH) {
-            None => Ok(None),
-            Some(v) => v
-                .to_str()
-                .map(|s| Some(IfMatch(s.to_string())))
-                .map_err(|_| {
-                    ApiError::BadRequest("If-Match must be an ETag such as \"3f2a…\" or *.".into())
+impl WriteConditions {
+    /// The request's conditions; 400 if a header is not text.
+    pub fn from_headers(headers: &HeaderMap) -> ApiResult<WriteConditions> {
+        let text = |name: header::HeaderName, example: &str| -> ApiResult<Option<String>> {
+            match headers.get(&name) {
+                None => Ok(None),
+                Some(v) => v.to_str().map(|s| Some(s.to_string())).map_err(|_| {
+                    ApiError::BadRequest(format!("{name} must be an ETag such as {example} or *."))
                 }),
-        }
+            }
+        };
+        Ok(WriteConditions {
+            if_match: text(header::IF_MATCH, "\"3f2a…\"")?,
+            if_none_match: text(header::IF_NONE_MATCH, "\"3f2a…\"")?,
+        })
+    }
+
+    /// The conditions as the database layer takes them, if there are any.
+    pub fn precondition(&self) -> Option<&dyn Precondition> {
+        (self.if_match.is_some() || self.if_none_match.is_some())
+            .then_some(self as &dyn Precondition)
     }
 }
 
-impl Precondition for IfMatch {
-    /// Strong comparison: a weak tag never matches.
+impl Precondition for WriteConditions {
     fn holds(&self, current: Option<&Value>) -> bool {
-        match current {
-            None => false,
-            Some(_) if self.0.trim() == "*" => true,
-            Some(item) => {
-                let tag = item_etag(item);
-                self.0.split(',').map(str::trim).any(|t| t == tag)
+        let tag = current.map(item_etag);
+        let listed = |v: &str, weak_ok: bool| {
+            v.split(',').map(str::trim).any(|t| {
+                let t = if weak_ok {
+                    t.trim_start_matches("W/")
+                } else {
+                    t
+                };
+                Some(t) == tag.as_deref()
+            })
+        };
+        if let Some(m) = &self.if_match {
+            // Strong comparison: a weak tag never matches.
+            let ok = current.is_some() && (m.trim() == "*" || listed(m, false));
+            if !ok {
+                return false;
             }
         }
+        if let Some(n) = &self.if_none_match {
+            let exists = current.is_some();
+            if exists && (n.trim() == "*" || listed(n, true)) {
+                return false;
+            }
+        }
+        true
     }
 }

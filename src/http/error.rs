@@ -254,7 +254,7 @@ impl From<db::Error> for ApiError {
             )),
             E::Invalid(inv) => inv.into(),
             E::PreconditionFailed => ApiError::PreconditionFailed(
-                "If-Match does not match the item's current ETag: it changed since you read it (or does not exist). GET it again and retry.".into(),
+                "If-Match does not match the item's current ETag (it changed since you read it, or does not exist), or If-None-Match names its current state (If-None-Match: * and it exists). GET it again and retry.".into(),
             ),
             E::IdempotencyKeyReused => ApiError::field(
                 "Idempotency-Key",

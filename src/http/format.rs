@@ -99,15 +99,7 @@ pub fn respond(
     extra: Map<String, Value>,
 ) -> Response {
     match format {
-        Format::Csv => {
-            let body = to_csv(&columns, &rows);
-            let mut resp = body.into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            resp
-        }
+        Format::Csv => csv_response(to_csv(&columns, &rows)),
         Format::Json => {
             let mut m = Map::new();
             m.insert("data".into(), Value::Array(rows));
@@ -116,6 +108,16 @@ pub fn respond(
             axum::Json(Value::Object(m)).into_response()
         }
     }
+}
+
+/// A CSV body with its media type.
+pub fn csv_response(body: String) -> Response {
+    let mut resp = body.into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    resp
 }
 
 /// The `page` object of an answer that is not paginated: every row is in it.

@@ -11,11 +11,15 @@ use super::AppState;
 use super::conditional::{self, CACHE_CONTROL};
 use super::error::{ApiError, ApiResult};
 use super::extract::{PathKey, QueryPairs};
-use super::format;
+use super::format::{self, Format};
 use super::list::{ListRequest, encode_cursor};
+use super::params::{FORMAT, ParamSpec, Parsed};
 use super::writes;
 use crate::db::{Val, read};
 use crate::model::Resource;
+
+/// The parameters of `GET /v1/{collection}/{key}`.
+pub const ITEM_SPEC: &[ParamSpec] = &[FORMAT];
 
 pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
     get(
@@ -27,10 +31,14 @@ pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
 }
 
 pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
-    get(move |s: State<AppState>, p: PathKey, h: HeaderMap| get_item(s, res, p, h))
-        .put(move |s, p, w, h, b| writes::put_item(s, res, p, w, h, b))
-        .patch(move |s, p, w, h, b| writes::patch_item(s, res, p, w, h, b))
-        .delete(move |s, p, w, h, q| writes::delete_item(s, res, p, w, h, q))
+    get(
+        move |s: State<AppState>, p: PathKey, q: QueryPairs, h: HeaderMap| {
+            get_item(s, res, p, q, h)
+        },
+    )
+    .put(move |s, p, w, h, b| writes::put_item(s, res, p, w, h, b))
+    .patch(move |s, p, w, h, b| writes::patch_item(s, res, p, w, h, b))
+    .delete(move |s, p, w, h, q| writes::delete_item(s, res, p, w, h, q))
 }
 
 async fn list(
@@ -86,8 +94,11 @@ async fn get_item(
     State(state): State<AppState>,
     res: &'static Resource,
     raw: PathKey,
+    pairs: QueryPairs,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let context = format!("/v1/{}/{{key}}", res.name);
+    let format = Parsed::new(&pairs, &headers, ITEM_SPEC, &context)?.format()?;
     let key = path_key(&state, res, &raw).await?;
     let item = read::get(&state.db, res, &key)
         .await?
@@ -98,6 +109,9 @@ async fn get_item(
     let etag = conditional::item_etag(&item);
     let mut resp = if conditional::none_match(&headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if format == Format::Csv {
+        let columns = format::columns_of(std::slice::from_ref(&item), &[res.key]);
+        format::csv_response(format::to_csv(&columns, &[item]))
     } else {
         axum::Json(item).into_response()
     };

@@ -51,6 +51,8 @@ pub struct AppState {
     pub auth_limiter: Arc<auth::AuthLimiter>,
     pub version: Arc<version::Version>,
     pub cache: Arc<cache::ResponseCache>,
+    /// Proxies whose forwarding headers name the client.
+    pub trusted_proxies: Arc<Vec<auth::Cidr>>,
 }
 
 /// Settings of the HTTP layer that come from configuration.
@@ -65,6 +67,8 @@ pub struct Options {
     pub cache_bytes: Option<usize>,
     /// Failed-authentication limits (default: 10 a minute per address).
     pub auth_limiter: Option<auth::AuthLimiter>,
+    /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client.
+    pub trusted_proxies: Vec<auth::Cidr>,
 }
 
 /// The whole HTTP application over a database, with default options.
@@ -86,6 +90,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
         cache: Arc::new(cache::ResponseCache::with_capacity(
             options.cache_bytes.unwrap_or(cache::CACHE_BYTES),
         )),
+        trusted_proxies: Arc::new(options.trusted_proxies),
     };
     let mut router = Router::new();
     for res in RESOURCES {

@@ -70,7 +70,7 @@ problem!(
     "precondition-failed",
     PRECONDITION_FAILED,
     "Precondition failed",
-    "The If-Match header does not match the item's current ETag: someone changed it since you read it. GET it again, then retry."
+    "If-Match does not match the item's current ETag (someone changed it since you read it), or If-None-Match: * was sent for an item that exists. GET it again, then retry."
 );
 problem!(
     PAYLOAD_TOO_LARGE,

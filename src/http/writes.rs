@@ -11,14 +11,14 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::auth::Writer;
-use super::conditional::{IfMatch, item_etag};
+use super::conditional::{WriteConditions, item_etag};
 use super::error::{ApiError, ApiResult};
 use super::extract::{JsonBody, MergePatch, PathKey, QueryPairs};
 use super::items::path_key;
 use super::params::{ParamKind, ParamSpec, Parsed};
 use crate::db::Val;
 use crate::db::idempotency::Idem;
-use crate::db::write::{self, Created, Precondition, WriteCtx};
+use crate::db::write::{self, Created, WriteCtx};
 use crate::input::{self, Mode};
 use crate::model::Resource;
 
@@ -130,10 +130,6 @@ pub async fn create(
     }
 }
 
-fn precondition(cond: &Option<IfMatch>) -> Option<&dyn Precondition> {
-    cond.as_ref().map(|c| c as &dyn Precondition)
-}
-
 pub async fn put_item(
     State(state): State<AppState>,
     res: &'static Resource,
@@ -143,11 +139,11 @@ pub async fn put_item(
     body: JsonBody,
 ) -> ApiResult<Response> {
     let ctx = context(writer, &headers)?;
-    let cond = IfMatch::from_headers(&headers)?;
+    let cond = WriteConditions::from_headers(&headers)?;
     let key = path_key(&state, res, &raw).await?;
     let input = input::validate(res, &body.value, Mode::Replace)?;
     let (created, item) =
-        write::replace(&state.db, res, &key, input, &ctx, precondition(&cond)).await?;
+        write::replace(&state.db, res, &key, input, &ctx, cond.precondition()).await?;
     tracing::info!(token = %ctx.token, collection = res.name, key = %key.key_text(), created, "replaced");
     Ok(if created {
         item_response(StatusCode::CREATED, &item, Some(location(res, &key)))
@@ -165,9 +161,9 @@ pub async fn patch_item(
     MergePatch(patch): MergePatch,
 ) -> ApiResult<Response> {
     let ctx = context(writer, &headers)?;
-    let cond = IfMatch::from_headers(&headers)?;
+    let cond = WriteConditions::from_headers(&headers)?;
     let key = path_key(&state, res, &raw).await?;
-    let item = write::patch(&state.db, res, &key, &patch, &ctx, precondition(&cond)).await?;
+    let item = write::patch(&state.db, res, &key, &patch, &ctx, cond.precondition()).await?;
     tracing::info!(token = %ctx.token, collection = res.name, key = %key.key_text(), "patched");
     Ok(item_response(StatusCode::OK, &item, None))
 }
@@ -181,10 +177,10 @@ pub async fn delete_item(
     pairs: QueryPairs,
 ) -> ApiResult<Response> {
     let ctx = context(writer, &headers)?;
-    let cond = IfMatch::from_headers(&headers)?;
+    let cond = WriteConditions::from_headers(&headers)?;
     let cascade = Parsed::new(&pairs, &headers, DELETE_SPEC, "DELETE")?.flag("cascade")?;
     let key = path_key(&state, res, &raw).await?;
-    write::delete(&state.db, res, &key, cascade, &ctx, precondition(&cond)).await?;
+    write::delete(&state.db, res, &key, cascade, &ctx, cond.precondition()).await?;
     tracing::info!(token = %ctx.token, collection = res.name, key = %key.key_text(), cascade, "deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -133,5 +133,52 @@ pub fn trials() -> Vec<Trial> {
             }
             Ok(())
         }),
+        Trial::test("cli::each_subcommand_shows_only_its_own_options", || {
+            let help = |args: &[&str]| -> Result<String, Failed> {
+                let out = pacts().args(args).output().map_err(|e| e.to_string())?;
+                check(out.status.success(), format!("{args:?}"))?;
+                Ok(String::from_utf8_lossy(&out.stdout).to_string())
+            };
+            let migrate = help(&["migrate", "--help"])?;
+            check(migrate.contains("--database-url"), migrate.clone())?;
+            for server_only in [
+                "--bind",
+                "--cors-origins",
+                "--trusted-proxies",
+                "--auth-failure-limit",
+            ] {
+                check(
+                    !migrate.contains(server_only),
+                    format!("migrate --help shows {server_only}"),
+                )?;
+            }
+            let serve = help(&["serve", "--help"])?;
+            for opt in [
+                "--bind",
+                "--cors-origins",
+                "--trusted-proxies",
+                "--database-url",
+            ] {
+                check(serve.contains(opt), format!("serve --help lacks {opt}"))?;
+            }
+            Ok(())
+        }),
+        Trial::test("cli::a_busy_port_is_named", || {
+            let taken = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+            let addr = taken.local_addr().map_err(|e| e.to_string())?.to_string();
+            let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let url = format!("sqlite://{}", dir.path().join("b.db").display());
+            let out = pacts()
+                .args(["--database-url", &url, "serve", "--bind", &addr])
+                .output()
+                .map_err(|e| e.to_string())?;
+            let err = String::from_utf8_lossy(&out.stderr).to_string();
+            check(!out.status.success(), "serve on a busy port must fail")?;
+            check(
+                err.contains(&format!("cannot listen on {addr}")),
+                format!("the error names {addr}: {err}"),
+            )?;
+            Ok(())
+        }),
     ]
 }

@@ -1,6 +1,7 @@
 //! Create, read, update and delete on every collection; lists, filters and pagination.
 
-use axum::http::Method;
+use axum::body::Body;
+use axum::http::{Method, Request, header};
 use serde_json::{Value, json};
 
 use crate::cases;
@@ -27,6 +28,8 @@ pub fn cases() -> Vec<Case> {
         cascade_on_an_organisation_unlinks_agreements,
         sources_cannot_be_deleted_while_they_are_the_only_source,
         every_collection_supports_the_full_write_cycle,
+        put_with_if_none_match_star_creates_only,
+        item_reads_accept_only_format,
     ]
 }
 
@@ -564,4 +567,68 @@ async fn every_collection_supports_the_full_write_cycle(app: TestApp) {
         assert_eq!(r.status, 204, "{loc}: {}", r.text);
         app.get(loc).await.assert_problem(404);
     }
+}
+
+/// RFC 9110 §13.1.2: `If-None-Match: *` makes a PUT create-only.
+async fn put_with_if_none_match_star_creates_only(app: TestApp) {
+    let before = app.get("/v1/sources/seed-article").await.body;
+    let send = |path: &'static str, title: &'static str| {
+        Request::builder()
+            .method(Method::PUT)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::IF_NONE_MATCH, "*")
+            .body(Body::from(json!({"title": title}).to_string()))
+            .unwrap()
+    };
+    app.send(send("/v1/sources/seed-article", "Overwritten"))
+        .await
+        .assert_problem(412);
+    assert_eq!(app.get("/v1/sources/seed-article").await.body, before);
+    let r = app.send(send("/v1/sources/brand-new", "New")).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    app.send(send("/v1/sources/brand-new", "Again"))
+        .await
+        .assert_problem(412);
+    // With the item's current tag in If-None-Match the write is refused too.
+    let etag = app
+        .get("/v1/sources/brand-new")
+        .await
+        .header("etag")
+        .unwrap()
+        .to_string();
+    let req = Request::builder()
+        .method(Method::PATCH)
+        .uri("/v1/sources/brand-new")
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+        .header(header::CONTENT_TYPE, "application/merge-patch+json")
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::from(json!({"title": "Changed"}).to_string()))
+        .unwrap();
+    app.send(req).await.assert_problem(412);
+    assert_eq!(app.get("/v1/sources/brand-new").await.body["title"], "New");
+}
+
+async fn item_reads_accept_only_format(app: TestApp) {
+    let r = app.get("/v1/states/KZ?colour=red").await;
+    r.assert_problem(400);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("format"),
+        "{}",
+        r.text
+    );
+    app.get("/v1/states/KZ?format=xml")
+        .await
+        .assert_problem(400);
+    let json = app.get("/v1/states/KZ?format=json").await;
+    assert_eq!(json.status, 200);
+    assert_eq!(json.body["code"], "KZ");
+    let csv = app.get("/v1/states/KAZ?format=csv").await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", csv.text);
+    assert!(lines[0].starts_with("code,iso3,"), "{}", lines[0]);
+    assert!(lines[1].starts_with("KZ,KAZ,"), "{}", lines[1]);
 }

@@ -235,6 +235,8 @@ async fn request_logs_carry_the_request_id_and_route_and_a_fault_is_logged_once(
             .to_string()
     };
     let (a, b) = (line_of(&ids[0]), line_of(&ids[1]));
+    assert!(a.contains(" INFO "), "the access line is at info: {a}");
+    assert!(a.contains("status=200") && a.contains("method=GET"), "{a}");
     assert!(a.contains(route) && !a.contains("cache=\"hit\""), "{a}");
     assert!(b.contains(route) && b.contains("cache=\"hit\""), "{b}");
     let errors: Vec<&str> = log

@@ -22,6 +22,8 @@ pub fn cases() -> Vec<Case> {
         items_answer_if_none_match_with_304,
         a_retried_post_with_an_idempotency_key_creates_once,
         failed_authentication_is_limited_per_address_only,
+        guessing_one_tokens_secret_is_bounded,
+        behind_a_trusted_proxy_clients_are_limited_one_by_one,
         concurrent_writers_all_succeed,
         metrics_count_requests_by_route_and_status,
     ]
@@ -446,11 +448,20 @@ async fn a_retried_post_with_an_idempotency_key_creates_once(app: TestApp) {
 }
 
 async fn from(app: &TestApp, ip: [u8; 4], token: &str) -> Resp {
+    from_via(app, ip, None, token).await
+}
+
+/// A write from peer `ip`, optionally forwarded for `client` (X-Forwarded-For).
+async fn from_via(app: &TestApp, ip: [u8; 4], client: Option<&str>, token: &str) -> Resp {
     let mut req = Request::builder()
         .method(Method::POST)
         .uri("/v1/sources")
         .header(header::CONTENT_TYPE, "application/json")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"));
+    if let Some(c) = client {
+        req = req.header("x-forwarded-for", c);
+    }
+    let mut req = req
         .body(Body::from(
             json!({"slug": format!("s-{}-{}", ip[3], crate::harness::random_hex()), "title": "T"})
                 .to_string(),
@@ -477,12 +488,87 @@ async fn failed_authentication_is_limited_per_address_only(app: TestApp) {
         r.assert_problem(401);
     }
     assert_eq!(limited, Some(10), "blocked after 10 failures");
-    // The blocked address is refused even with a good token, until the window passes…
-    assert_eq!(from(&app, attacker, &app.token).await.status, 429);
-    // …while another address works normally.
+    // The blocked address gets nothing more evaluated for unknown tokens…
+    assert_eq!(
+        from(&app, attacker, "pacts_111111111111_x").await.status,
+        429
+    );
+    // …but a valid token from the same address (another client behind one NAT) works,
+    assert_eq!(from(&app, attacker, &app.token).await.status, 201);
+    // and another address works normally.
     assert_eq!(from(&app, curator, &app.token).await.status, 201);
     assert_eq!(from(&app, curator, "wrong").await.status, 401);
     assert_eq!(from(&app, curator, &app.token).await.status, 201);
+}
+
+/// Guessing the secret of a known token id is bounded per address and that id: after the
+/// limit even the right secret is refused from that address (nothing more is evaluated),
+/// while the same token from elsewhere works.
+async fn guessing_one_tokens_secret_is_bounded(app: TestApp) {
+    let lookup = app.token.split('_').nth(1).unwrap().to_string();
+    let guesser = [10, 0, 0, 90];
+    for _ in 0..10 {
+        from(&app, guesser, &format!("pacts_{lookup}_{}", "0".repeat(52)))
+            .await
+            .assert_problem(401);
+    }
+    from(&app, guesser, &format!("pacts_{lookup}_{}", "1".repeat(52)))
+        .await
+        .assert_problem(429);
+    assert_eq!(from(&app, guesser, &app.token).await.status, 429);
+    assert_eq!(from(&app, [10, 0, 0, 91], &app.token).await.status, 201);
+}
+
+/// Behind a trusted proxy, clients are told apart by X-Forwarded-For; from anyone else
+/// the header is ignored (so a client cannot dodge its limit by inventing addresses).
+async fn behind_a_trusted_proxy_clients_are_limited_one_by_one(app: TestApp) {
+    let router = pacts::app_with(
+        app.db.clone(),
+        pacts::Options {
+            trusted_proxies: vec!["10.1.0.0/16".parse().unwrap()],
+            ..Default::default()
+        },
+    );
+    let app = TestApp { router, ..app };
+    let proxy = [10, 1, 0, 5];
+    for _ in 0..10 {
+        from_via(&app, proxy, Some("203.0.113.9"), "pacts_000000000000_guess")
+            .await
+            .assert_problem(401);
+    }
+    from_via(&app, proxy, Some("203.0.113.9"), "pacts_000000000000_guess")
+        .await
+        .assert_problem(429);
+    // Another client through the same proxy is not affected, valid token or not.
+    assert_eq!(
+        from_via(&app, proxy, Some("203.0.113.10"), &app.token)
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        from_via(
+            &app,
+            proxy,
+            Some("203.0.113.10"),
+            "pacts_000000000000_guess"
+        )
+        .await
+        .status,
+        401
+    );
+    // An untrusted peer's X-Forwarded-For is ignored: its failures count against itself.
+    let stranger = [192, 0, 2, 1];
+    for i in 0..11 {
+        let r = from_via(
+            &app,
+            stranger,
+            Some(&format!("198.51.100.{i}")),
+            "pacts_000000000000_guess",
+        )
+        .await;
+        assert_eq!(r.status, if i < 10 { 401 } else { 429 }, "attempt {i}");
+    }
 }
 
 async fn concurrent_writers_all_succeed(app: TestApp) {
