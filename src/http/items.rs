@@ -24,10 +24,19 @@ pub const ITEM_SPEC: &[ParamSpec] = &[FORMAT];
 pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
     get(
         move |s: State<AppState>, q: QueryPairs, uri: OriginalUri, h: HeaderMap| {
-            list(s, res, q, uri, h)
+            list(s, res, q, uri, h, false)
         },
     )
     .post(move |s, w, h, b| writes::create(s, res, w, h, b))
+}
+
+/// `GET /v1/{collection}.csv`: the list as CSV.
+pub fn csv_routes(res: &'static Resource) -> MethodRouter<AppState> {
+    get(
+        move |s: State<AppState>, q: QueryPairs, uri: OriginalUri, h: HeaderMap| {
+            list(s, res, q, uri, h, true)
+        },
+    )
 }
 
 pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
@@ -47,8 +56,9 @@ async fn list(
     pairs: QueryPairs,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
+    twin: bool,
 ) -> ApiResult<Response> {
-    let req = ListRequest::parse(&state, res, &pairs, &headers).await?;
+    let req = ListRequest::parse(&state, res, &pairs, &headers, twin).await?;
     let q = &req.query;
     let page = read::list(&state.db, res, q).await?;
     let next_cursor = page.next.as_ref().map(|a| encode_cursor(&req.sort, a));

@@ -9,7 +9,7 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::QueryPairs;
 use super::format::Format;
-use super::params::{FORMAT, ParamKind, ParamSpec, Parsed};
+use super::params::{CsvTwin, FORMAT, ParamKind, ParamSpec, Parsed};
 use crate::db::Val;
 use crate::db::read::{self, After, ListQuery, Sort};
 use crate::input::{KeyRef, key_ref, parse_date};
@@ -68,10 +68,11 @@ impl ListRequest {
         res: &'static Resource,
         pairs: &QueryPairs,
         headers: &HeaderMap,
+        twin: bool,
     ) -> ApiResult<ListRequest> {
-        let spec = spec(res);
+        let spec = CsvTwin::spec(&spec(res), twin);
         let p = Parsed::new(pairs, headers, &spec, &format!("/v1/{}", res.name))?;
-        let format = p.format()?;
+        let format = if twin { Format::Csv } else { p.format()? };
         let sort_param = p.get("sort").unwrap_or_default().to_string();
         let mut q = ListQuery {
             limit: p.limit()?,

@@ -97,6 +97,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
         router = router
             .route(&format!("/v1/{}", res.name), items::collection_routes(res))
             .route(
+                &params::CsvTwin::path(&format!("/v1/{}", res.name)),
+                items::csv_routes(res),
+            )
+            .route(
                 &format!("/v1/{}/{{key}}", res.name),
                 items::item_routes(res),
             );

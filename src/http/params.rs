@@ -80,6 +80,27 @@ pub const FORMAT: ParamSpec = ParamSpec::new(
     "Response format; also chosen by Accept: text/csv.",
 );
 
+/// Marks a request to a `.csv` twin path (`/v1/states.csv`, `/v1/matrix.csv`, …): the
+/// answer is CSV, and `format` is not a parameter there. Generated clients get a JSON
+/// operation and a text operation instead of one operation with two 200 bodies.
+#[derive(Debug, Clone, Copy)]
+pub struct CsvTwin;
+
+impl CsvTwin {
+    /// The parameters of the twin: the JSON path's without `format`.
+    pub fn spec(spec: &[ParamSpec], twin: bool) -> Vec<ParamSpec> {
+        spec.iter()
+            .filter(|p| !twin || !matches!(p.kind, ParamKind::Format))
+            .cloned()
+            .collect()
+    }
+
+    /// The twin of a path.
+    pub fn path(path: &str) -> String {
+        format!("{path}.csv")
+    }
+}
+
 /// Rows per page by default, and at most.
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;

@@ -51,7 +51,7 @@ pub static MEMBERSHIPS: Resource = Resource {
         precision("left_precision"),
         f(
             "end_reason",
-            Kind::Token,
+            Kind::Enum(END_REASONS),
             "Why the period ended (withdrew, upgraded_to_member, …).",
         ),
         def(

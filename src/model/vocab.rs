@@ -66,6 +66,23 @@ pub const ROLES: &[&str] = &[
     "holder",
 ];
 pub const PARTICIPATION: &[&str] = &["active", "frozen", "suspended", "inactive"];
+/// Why a membership period ended (release 2 added the last two).
+pub const END_REASONS: &[&str] = &[
+    "withdrew",
+    "not_renewed",
+    "suspended",
+    "lapsed",
+    "ceased_participation",
+    "upgraded_to_member",
+    "upgraded_to_observer",
+    "changed_to_associate_member",
+    "status_merged_into_partner",
+    "became_nato_ally",
+    "transformed_into_csto",
+    "succeeded_by_sco",
+    "organisation_terminated",
+    "merged_into_eurasec",
+];
 pub const PARTY_ROLES: &[&str] = &[
     "party",
     "signatory",
@@ -97,6 +114,31 @@ pub const VERDICTS: &[&str] = &[
     "wrong",
     "unverifiable",
 ];
+
+/// Every closed vocabulary with the name it has in the OpenAPI document.
+pub const VOCABULARIES: &[(&str, &[&str])] = &[
+    ("Confidence", CONFIDENCE),
+    ("Precision", PRECISION),
+    ("Region", REGIONS),
+    ("OrganisationKind", ORG_KINDS),
+    ("Coverage", COVERAGE),
+    ("AgreementKind", AGREEMENT_KINDS),
+    ("AgreementStatus", AGREEMENT_STATUS),
+    ("Role", ROLES),
+    ("Participation", PARTICIPATION),
+    ("EndReason", END_REASONS),
+    ("PartyRole", PARTY_ROLES),
+    ("SourceKind", SOURCE_KINDS),
+    ("Verdict", VERDICTS),
+];
+
+/// The name of a vocabulary (compared by its values).
+pub fn vocabulary_name(set: &[&str]) -> Option<&'static str> {
+    VOCABULARIES
+        .iter()
+        .find(|(_, v)| *v == set)
+        .map(|(n, _)| *n)
+}
 
 /// The strongest role a state holds when it holds several in one organisation on a day.
 pub fn role_rank(role: &str) -> usize {

@@ -64,14 +64,23 @@ async fn openapi_document_covers_every_route(app: TestApp) {
         }
         assert!(item["put"]["responses"]["422"]["content"]["application/problem+json"].is_object());
         let schema = &doc["components"]["schemas"];
-        let name =
-            list["get"]["responses"]["200"]["content"]["application/json"]["schema"]["properties"]
-                ["data"]["items"]["$ref"]
+        let ref_name = |v: &serde_json::Value| {
+            v["$ref"]
                 .as_str()
                 .unwrap()
                 .rsplit('/')
                 .next()
-                .unwrap();
+                .unwrap()
+                .to_string()
+        };
+        let envelope =
+            ref_name(&list["get"]["responses"]["200"]["content"]["application/json"]["schema"]);
+        assert_eq!(
+            schema[envelope.as_str()]["required"],
+            serde_json::json!(["data", "page"])
+        );
+        let name = &ref_name(&schema[envelope.as_str()]["properties"]["data"]["items"]);
+        let name = name.as_str();
         let props = schema[name]["properties"].as_object().unwrap();
         for f in res.fields {
             assert!(props.contains_key(f.name), "{name}.{}", f.name);
@@ -207,12 +216,36 @@ async fn openapi_documents_every_question_and_its_parameters(app: TestApp) {
         let mut accepted: Vec<String> = list.split(", ").map(String::from).collect();
         accepted.sort();
         assert_eq!(documented, accepted, "{path}");
-        let content = &op["responses"]["200"]["content"];
-        assert!(
-            content["application/json"].is_object() && content["text/csv"].is_object(),
+        // JSON and CSV are separate operations: one 200 body each, so generated clients
+        // parse JSON typed and fetch CSV as text.
+        let content = op["responses"]["200"]["content"].as_object().unwrap();
+        assert_eq!(
+            content.keys().collect::<Vec<_>>(),
+            ["application/json"],
             "{path}"
         );
         assert!(op["responses"]["404"].is_object() && op["responses"]["400"].is_object());
+        let twin = &doc["paths"][format!("{path}.csv")]["get"];
+        let content = twin["responses"]["200"]["content"].as_object().unwrap();
+        assert_eq!(content.keys().collect::<Vec<_>>(), ["text/csv"], "{path}");
+        let csv = app
+            .get(&format!(
+                "{concrete}.csv?{}",
+                if path.contains("shared") {
+                    "states=KZ,KG"
+                } else if path.contains("overlap") {
+                    "organisations=csto,sco"
+                } else {
+                    ""
+                }
+            ))
+            .await;
+        assert_eq!(csv.status, 200, "{path}.csv: {}", csv.text);
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        // The twin takes no format parameter: it is CSV.
+        app.get(&format!("{concrete}.csv?format=json"))
+            .await
+            .assert_problem(400);
     }
     // The row schemas list exactly the fields the answers carry.
     for (schema, path) in [

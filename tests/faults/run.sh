@@ -41,9 +41,11 @@ sweep() { # backend url
     -H "Authorization: Bearer $token" --max-examples 10 --workers 1 --seed 20261127 --no-color 2>&1 | tail -25
   echo "== I1-I15: bad-input sweep on $name"
   python3 bad_input.py --base "http://127.0.0.1:$port" --token "$token"
+  echo "== contract conformance on $name (every endpoint, strict schemas)"
+  "$venv/bin/python" ../contract/conformance.py --base "http://127.0.0.1:$port" --token "$token"
 }
 
 sweep sqlite "sqlite://$work/sweep.db"
 psql "$pg_base/postgres" -qc "drop database if exists pacts_faults" -c "create database pacts_faults"
 sweep postgres "$pg_base/pacts_faults"
-echo "faults: 4 passed, 0 failed"
+echo "faults: 6 passed, 0 failed"

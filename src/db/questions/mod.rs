@@ -92,7 +92,7 @@ fn push_filter(w: &mut Where, f: &Filter, default_kinds: bool) {
 fn select(db: &Db, cols: &[Column], link: &str, fact: &str) -> String {
     let mut select: Vec<String> = cols
         .iter()
-        .map(|(n, e, _, _)| format!("{e} as {n}"))
+        .map(|c| format!("{} as {}", c.expr, c.name))
         .collect();
     select.push(format!(
         "(select {}(l.source, ',' order by l.position) from {link} l where l.fact = {fact}) as sources",

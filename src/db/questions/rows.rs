@@ -6,10 +6,47 @@ use chrono::NaiveDate;
 use serde::{Serialize, Serializer};
 
 use crate::db::Col;
+use crate::model::{
+    AGREEMENT_KINDS, AGREEMENT_STATUS, CONFIDENCE, COVERAGE, END_REASONS, ORG_KINDS, PARTICIPATION,
+    PARTY_ROLES, PRECISION, REGIONS, ROLES,
+};
 
-/// A column of a question row: its name, the SQL that computes it, its type, and
-/// whether it can be null.
-pub type Column = (&'static str, &'static str, Col, bool);
+/// A column of a question row: its name, the SQL that computes it, its type, whether it
+/// can be null, and the vocabulary its values come from.
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub expr: &'static str,
+    pub col: Col,
+    pub nullable: bool,
+    pub vocab: Option<&'static [&'static str]>,
+}
+
+const fn c(name: &'static str, expr: &'static str, col: Col, nullable: bool) -> Column {
+    Column {
+        name,
+        expr,
+        col,
+        nullable,
+        vocab: None,
+    }
+}
+
+/// A text column whose values come from a vocabulary.
+const fn v(
+    name: &'static str,
+    expr: &'static str,
+    vocab: &'static [&'static str],
+    nullable: bool,
+) -> Column {
+    Column {
+        name,
+        expr,
+        col: Col::Text,
+        nullable,
+        vocab: Some(vocab),
+    }
+}
 
 /// A comma-joined list of source slugs, served as an array.
 fn split_sources<S: Serializer>(v: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
@@ -52,36 +89,36 @@ pub struct MembershipRow {
 }
 
 pub const MEMBERSHIP_COLUMNS: &[Column] = &[
-    ("membership_id", "m.id", Col::Int, false),
-    ("state", "m.state", Col::Text, false),
-    ("state_name", "s.name", Col::Text, false),
-    ("region", "s.region", Col::Text, true),
-    ("organisation", "m.organisation", Col::Text, false),
-    ("organisation_name", "o.name", Col::Text, false),
-    ("acronym", "o.acronym", Col::Text, true),
-    ("kind", "o.kind", Col::Text, true),
-    (
+    c("membership_id", "m.id", Col::Int, false),
+    c("state", "m.state", Col::Text, false),
+    c("state_name", "s.name", Col::Text, false),
+    v("region", "s.region", REGIONS, true),
+    c("organisation", "m.organisation", Col::Text, false),
+    c("organisation_name", "o.name", Col::Text, false),
+    c("acronym", "o.acronym", Col::Text, true),
+    v("kind", "o.kind", ORG_KINDS, true),
+    v(
         "membership_coverage",
         "o.membership_coverage",
-        Col::Text,
+        COVERAGE,
         false,
     ),
-    ("role", "m.role", Col::Text, false),
-    ("founding", "m.founding", Col::Bool, false),
-    ("joined_on", "m.joined_on", Col::Date, false),
-    ("joined_precision", "m.joined_precision", Col::Text, false),
-    ("left_on", "m.left_on", Col::Date, true),
-    ("left_precision", "m.left_precision", Col::Text, false),
-    ("end_reason", "m.end_reason", Col::Text, true),
-    ("participation", "m.participation", Col::Text, false),
-    (
+    v("role", "m.role", ROLES, false),
+    c("founding", "m.founding", Col::Bool, false),
+    c("joined_on", "m.joined_on", Col::Date, false),
+    v("joined_precision", "m.joined_precision", PRECISION, false),
+    c("left_on", "m.left_on", Col::Date, true),
+    v("left_precision", "m.left_precision", PRECISION, false),
+    v("end_reason", "m.end_reason", END_REASONS, true),
+    v("participation", "m.participation", PARTICIPATION, false),
+    c(
         "participation_since",
         "m.participation_since",
         Col::Date,
         true,
     ),
-    ("note", "m.note", Col::Text, true),
-    ("confidence", "m.confidence", Col::Text, false),
+    c("note", "m.note", Col::Text, true),
+    v("confidence", "m.confidence", CONFIDENCE, false),
 ];
 
 /// One state's standing towards one agreement, with the agreement's and state's names.
@@ -110,29 +147,29 @@ pub struct PartyRow {
 }
 
 pub const PARTY_COLUMNS: &[Column] = &[
-    ("party_id", "p.id", Col::Int, false),
-    ("agreement", "p.agreement", Col::Text, false),
-    ("agreement_name", "a.name", Col::Text, false),
-    ("short_name", "a.short_name", Col::Text, true),
-    ("agreement_kind", "a.kind", Col::Text, true),
-    ("agreement_status", "a.status", Col::Text, true),
-    ("state", "p.state", Col::Text, false),
-    ("state_name", "s.name", Col::Text, false),
-    ("role", "p.role", Col::Text, false),
-    ("signed_on", "p.signed_on", Col::Date, true),
-    ("signed_precision", "p.signed_precision", Col::Text, false),
-    ("ratified_on", "p.ratified_on", Col::Date, true),
-    (
+    c("party_id", "p.id", Col::Int, false),
+    c("agreement", "p.agreement", Col::Text, false),
+    c("agreement_name", "a.name", Col::Text, false),
+    c("short_name", "a.short_name", Col::Text, true),
+    v("agreement_kind", "a.kind", AGREEMENT_KINDS, true),
+    v("agreement_status", "a.status", AGREEMENT_STATUS, true),
+    c("state", "p.state", Col::Text, false),
+    c("state_name", "s.name", Col::Text, false),
+    v("role", "p.role", PARTY_ROLES, false),
+    c("signed_on", "p.signed_on", Col::Date, true),
+    v("signed_precision", "p.signed_precision", PRECISION, false),
+    c("ratified_on", "p.ratified_on", Col::Date, true),
+    v(
         "ratified_precision",
         "p.ratified_precision",
-        Col::Text,
+        PRECISION,
         false,
     ),
-    ("left_on", "p.left_on", Col::Date, true),
-    ("left_precision", "p.left_precision", Col::Text, false),
-    ("left_reason", "p.left_reason", Col::Text, true),
-    ("note", "p.note", Col::Text, true),
-    ("confidence", "p.confidence", Col::Text, false),
+    c("left_on", "p.left_on", Col::Date, true),
+    v("left_precision", "p.left_precision", PRECISION, false),
+    c("left_reason", "p.left_reason", Col::Text, true),
+    c("note", "p.note", Col::Text, true),
+    v("confidence", "p.confidence", CONFIDENCE, false),
 ];
 
 /// What the questions need to know of an organisation.
@@ -185,9 +222,9 @@ mod tests {
     }
 
     fn names(cols: &[Column]) -> Vec<String> {
-        let mut v: Vec<String> = cols.iter().map(|c| c.0.to_string()).collect();
-        v.push("sources".into());
-        v
+        let mut names: Vec<String> = cols.iter().map(|c| c.name.to_string()).collect();
+        names.push("sources".into());
+        names
     }
 
     #[test]

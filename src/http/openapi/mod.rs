@@ -1,7 +1,12 @@
 //! The OpenAPI 3.1 document, generated from what the server itself reads: the resource
-//! tables (item schemas), the parameter specs of lists and questions, the questions'
-//! column lists (row schemas) and the problem catalogue (error responses). It cannot
-//! drift from what the server accepts and answers.
+//! tables (item, input and patch schemas), the vocabularies (one enum component each),
+//! the parameter specs of lists and questions, the questions' column lists (row schemas)
+//! and the problem catalogue (error responses). It cannot drift from what the server
+//! accepts and answers; a conformance test checks real answers against it.
+//!
+//! For generated clients: every envelope key is declared and required; JSON and CSV are
+//! separate operations (each list and question has a `.csv` twin path that answers
+//! `text/csv` only); item operation ids are singular (`get_state`).
 
 mod paths;
 mod questions;
@@ -10,8 +15,9 @@ use serde_json::{Map, Value, json};
 
 use super::params::{DEFAULT_LIMIT, MAX_LIMIT, ParamKind, ParamSpec};
 use super::problems;
-use crate::model::{KeyKind, Kind, PRECISION, RESOURCES, Resource};
+use crate::model::{KeyKind, Kind, PRECISION, RESOURCES, Resource, VOCABULARIES, vocabulary_name};
 
+/// `State`, `AgreementParty`.
 pub(crate) fn schema_name(res: &Resource) -> String {
     res.singular
         .split(' ')
@@ -24,13 +30,41 @@ pub(crate) fn schema_name(res: &Resource) -> String {
         .collect()
 }
 
-fn field_schema(kind: Kind, nullable: bool) -> Value {
-    let mut s = match kind {
+/// `state`, `agreement_party`: item operation ids are singular.
+pub(crate) fn op_name(res: &Resource) -> String {
+    res.singular.replace(' ', "_")
+}
+
+pub(crate) fn schema_ref(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+/// The schema, or null.
+pub(crate) fn nullable(s: Value) -> Value {
+    if s.get("$ref").is_some() {
+        return json!({"anyOf": [s, {"type": "null"}]});
+    }
+    let mut s = s;
+    let t = s["type"].clone();
+    s["type"] = json!([t, "null"]);
+    s
+}
+
+/// A closed set: its named component, or an inline enum.
+pub(crate) fn vocab_schema(set: &[&str]) -> Value {
+    match vocabulary_name(set) {
+        Some(name) => schema_ref(name),
+        None => json!({"type": "string", "enum": set}),
+    }
+}
+
+fn field_schema(kind: Kind) -> Value {
+    match kind {
         Kind::Text => json!({"type": "string", "maxLength": 10000}),
         Kind::Code(format) => json!({"type": "string", "pattern": format.pattern()}),
         Kind::Token => json!({"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}),
-        Kind::Enum(set) => json!({"type": "string", "enum": set}),
-        Kind::Precision => json!({"type": "string", "enum": PRECISION}),
+        Kind::Enum(set) => vocab_schema(set),
+        Kind::Precision => vocab_schema(PRECISION),
         Kind::Date { .. } => json!({"type": "string", "format": "date"}),
         Kind::Bool => json!({"type": "boolean"}),
         Kind::Int => json!({"type": "integer", "format": "int64"}),
@@ -40,18 +74,15 @@ fn field_schema(kind: Kind, nullable: bool) -> Value {
             KeyKind::Slug => json!({"type": "string", "pattern": "^[a-z0-9-]+$"}),
         },
         Kind::Strings => json!({"type": "array", "items": {"type": "string"}}),
-    };
-    if nullable {
-        let t = s["type"].clone();
-        s["type"] = json!([t, "null"]);
-        if let Some(e) = s.get_mut("enum").and_then(Value::as_array_mut) {
-            e.push(Value::Null);
-        }
     }
+}
+
+fn described(mut s: Value, doc: &str) -> Value {
+    s["description"] = json!(doc);
     s
 }
 
-fn key_schema(res: &Resource) -> Value {
+pub(crate) fn key_schema(res: &Resource) -> Value {
     match res.key_kind {
         KeyKind::Id => json!({"type": "integer", "format": "int64", "minimum": 1}),
         KeyKind::StateCode => json!({"type": "string", "pattern": "^[A-Z]{2}$"}),
@@ -61,7 +92,9 @@ fn key_schema(res: &Resource) -> Value {
     }
 }
 
-/// The item as served (`output`) or as sent (`input`).
+const SOURCES_DOC: &str = "Slugs of the sources behind this fact.";
+
+/// The item as served (`output`) or as sent to POST and PUT (`input`).
 fn resource_schema(res: &Resource, output: bool) -> Value {
     let mut props = Map::new();
     let mut required = vec![];
@@ -73,9 +106,9 @@ fn resource_schema(res: &Resource, output: bool) -> Value {
         // Served items always carry required and defaulted fields; a body may send null for
         // any optional field (it then takes its default).
         let always_set = f.required || (output && f.default.is_some());
-        let mut s = field_schema(f.kind, !always_set);
-        s["description"] = json!(f.doc);
-        props.insert(f.name.into(), s);
+        let s = field_schema(f.kind);
+        let s = if always_set { s } else { nullable(s) };
+        props.insert(f.name.into(), described(s, f.doc));
         if f.required || output {
             required.push(f.name.to_string());
         }
@@ -83,8 +116,7 @@ fn resource_schema(res: &Resource, output: bool) -> Value {
     if res.is_fact() {
         props.insert(
             "sources".into(),
-            json!({"type": "array", "items": {"type": "string"}, "minItems": 1,
-                   "description": "Slugs of the sources behind this fact."}),
+            json!({"type": "array", "items": {"type": "string"}, "minItems": 1, "description": SOURCES_DOC}),
         );
         required.push("sources".into());
     }
@@ -99,36 +131,64 @@ fn resource_schema(res: &Resource, output: bool) -> Value {
     s
 }
 
+/// A JSON merge patch (RFC 7396) of an item: every field optional; null removes a value
+/// (the field then takes its default).
+fn patch_schema(res: &Resource) -> Value {
+    let mut props = Map::new();
+    for f in res.fields {
+        props.insert(
+            f.name.into(),
+            described(nullable(field_schema(f.kind)), f.doc),
+        );
+    }
+    if res.is_fact() {
+        props.insert(
+            "sources".into(),
+            json!({"type": "array", "items": {"type": "string"}, "minItems": 1, "description": SOURCES_DOC}),
+        );
+    }
+    json!({"type": "object", "additionalProperties": false, "properties": props,
+           "description": format!("Changes to a {} (JSON merge patch): only the fields sent change; null clears a field.", res.singular)})
+}
+
 /// A problem response, described from the catalogue.
 pub(crate) fn problem(desc: &str) -> Value {
-    json!({"description": desc, "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+    json!({"description": desc, "content": {"application/problem+json": {"schema": schema_ref("Problem")}}})
 }
 
-/// Error responses for these status codes, each described by its problem type.
-pub(crate) fn errors(codes: &[u16]) -> Map<String, Value> {
-    codes
-        .iter()
-        .map(|c| {
-            let status = axum::http::StatusCode::from_u16(*c).expect("valid status");
-            let p = problems::by_status(status);
-            (
-                c.to_string(),
-                problem(&format!(
-                    "{} (`/problems/{}`): {}",
-                    p.title, p.slug, p.description
-                )),
-            )
-        })
-        .collect()
+/// Responses: the successes given, then each error status described by its problem type
+/// (and 500, which any request may meet).
+pub(crate) fn responses(ok: Vec<(&str, Value)>, errors: &[u16]) -> Value {
+    let mut m: Map<String, Value> = ok.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    for c in errors.iter().chain([&500]) {
+        let status = axum::http::StatusCode::from_u16(*c).expect("valid status");
+        let p = problems::by_status(status);
+        m.insert(
+            c.to_string(),
+            problem(&format!(
+                "{} (`/problems/{}`): {}",
+                p.title, p.slug, p.description
+            )),
+        );
+    }
+    Value::Object(m)
 }
 
-pub(crate) fn merge(mut a: Map<String, Value>, b: Map<String, Value>) -> Value {
-    a.extend(b);
-    Value::Object(a)
+/// A 200 (or other) JSON answer of a named schema.
+pub(crate) fn json_answer(desc: &str, schema: Value) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": schema}}})
 }
 
-pub(crate) fn csv_content() -> Value {
-    json!({"schema": {"type": "string"}, "example": "state,state_name,region\r\nKZ,Kazakhstan,central_asia\r\n"})
+/// `304 Not Modified`, for reads that honour `If-None-Match`.
+pub(crate) fn not_modified() -> Value {
+    json!({"description": "Not modified: the If-None-Match tag is current.",
+           "headers": {"ETag": {"schema": {"type": "string"}}}})
+}
+
+/// A CSV answer (the `.csv` twin paths).
+pub(crate) fn csv_answer(desc: &str) -> Value {
+    json!({"description": desc, "content": {"text/csv": {"schema": {"type": "string"},
+           "example": "state,state_name,region\r\nKZ,Kazakhstan,central_asia\r\n"}}})
 }
 
 /// One query parameter as OpenAPI describes it, from its spec.
@@ -142,18 +202,18 @@ pub(crate) fn param(p: &ParamSpec) -> Value {
         ParamKind::List {
             vocab: Some(set), ..
         } => (
-            json!({"type": "string", "description": format!("One or a comma list of: {}", set.join(", "))}),
-            p.doc.into(),
+            json!({"type": "string"}),
+            format!("{} One or a comma list of: {}.", p.doc, set.join(", ")),
         ),
         ParamKind::List { example, .. } => (
-            json!({"type": "string", "pattern": "^[^,]+(,[^,]+)*$", "description": format!("Comma list, e.g. {example}")}),
-            p.doc.into(),
+            json!({"type": "string", "pattern": "^[^,]+(,[^,]+)*$"}),
+            format!("{} A comma list, e.g. {example}.", p.doc),
         ),
-        ParamKind::OneOf(set) => (json!({"type": "string", "enum": set}), p.doc.into()),
+        ParamKind::OneOf(set) => (vocab_schema(set), p.doc.into()),
         ParamKind::Flag => (json!({"type": "boolean", "default": false}), p.doc.into()),
         ParamKind::Format => (
-            json!({"type": "string", "enum": ["json", "csv"]}),
-            p.doc.into(),
+            schema_ref("JsonFormat"),
+            "json (the default). For CSV use the operation's .csv twin path (curl users may also send format=csv or Accept: text/csv here).".into(),
         ),
         ParamKind::Text | ParamKind::Cursor | ParamKind::Source | ParamKind::Key(_) => {
             (json!({"type": "string"}), p.doc.into())
@@ -163,7 +223,7 @@ pub(crate) fn param(p: &ParamSpec) -> Value {
             p.doc.into(),
         ),
         ParamKind::Field(f) => (
-            field_schema(f.kind, false),
+            field_schema(f.kind),
             format!("Only items whose {} equals this value.", f.name),
         ),
         ParamKind::Search(res) => (
@@ -189,17 +249,28 @@ pub(crate) fn param(p: &ParamSpec) -> Value {
 pub fn document() -> Value {
     let mut paths = Map::new();
     let mut schemas = Map::new();
+    for (name, set) in VOCABULARIES {
+        schemas.insert((*name).into(), json!({"type": "string", "enum": set}));
+    }
+    schemas.insert(
+        "JsonFormat".into(),
+        json!({"type": "string", "enum": ["json"]}),
+    );
     for res in RESOURCES {
         paths::collection(&mut paths, res);
-        schemas.insert(schema_name(res), resource_schema(res, true));
+        let name = schema_name(res);
+        schemas.insert(name.clone(), resource_schema(res, true));
+        schemas.insert(format!("{name}Input"), resource_schema(res, false));
+        schemas.insert(format!("{name}Patch"), patch_schema(res));
         schemas.insert(
-            format!("{}Input", schema_name(res)),
-            resource_schema(res, false),
+            format!("{name}List"),
+            json!({"type": "object", "required": ["data", "page"], "properties": {
+                "data": {"type": "array", "items": schema_ref(&name)}, "page": schema_ref("Page")}}),
         );
     }
     paths::operations(&mut paths);
     questions::paths(&mut paths, &mut schemas);
-    paths::changes(&mut paths);
+    paths::changes(&mut paths, &mut schemas);
     let types: Vec<String> = problems::CATALOGUE
         .iter()
         .map(|p| format!("/problems/{}", p.slug))
@@ -209,8 +280,12 @@ pub fn document() -> Value {
         "properties": {
             "type": {"type": "string", "description": format!("One of {}; GET it for what it means.", types.join(", "))},
             "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
-            "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}}));
+            "errors": {"type": "array", "items": schema_ref("FieldError")}}}));
+    schemas.insert(
+        "FieldError".into(),
+        json!({"type": "object", "required": ["field", "message"],
+        "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}),
+    );
     schemas.insert("Page".into(), json!({
         "type": "object", "required": ["limit", "next_cursor", "total"],
         "properties": {"limit": {"type": ["integer", "null"], "description": "null where the answer is not paginated"}, "next_cursor": {"type": ["string", "null"]}, "total": {"type": "integer"}}}));
@@ -219,7 +294,7 @@ pub fn document() -> Value {
         "info": {
             "title": "pacts",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Which states belong to which security pacts in and around Central Asia, and since when. Reads are public; writes need a bearer token. Errors are application/problem+json (RFC 9457).",
+            "description": "Which states belong to which security pacts in and around Central Asia, and since when. Reads are public; writes need a bearer token. Errors are application/problem+json (RFC 9457). Every list and question has a .csv twin path answering text/csv.",
         },
         "paths": paths,
         "components": {

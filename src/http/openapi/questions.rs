@@ -1,87 +1,159 @@
-//! Paths and row schemas of the question endpoints: parameters from each question's
-//! spec, row schemas from the queries' own column lists.
+//! Paths and schemas of the question endpoints: parameters from each question's spec,
+//! row schemas from the queries' own column lists, every envelope key declared and
+//! required, and a `.csv` twin of each question.
 
 use serde_json::{Map, Value, json};
 
-use super::{csv_content, errors, param};
+use super::paths::READ_ERRORS;
+use super::{
+    csv_answer, json_answer, not_modified, nullable, param, responses, schema_ref, vocab_schema,
+};
 use crate::db::Col;
 use crate::db::questions::{Column, MEMBERSHIP_COLUMNS, PARTY_COLUMNS};
+use crate::http::params::CsvTwin;
+use crate::model::{COVERAGE, ORG_KINDS};
 
-/// Path, operation id, summary, path key description, row schema, answer description.
-type Question = (
-    &'static str,
-    &'static str,
-    &'static str,
-    Option<&'static str>,
-    &'static str,
-    &'static str,
-);
+/// One question: path, operation id, summary, path key description, answer schema, row
+/// schema, and the envelope's keys besides `data` and `page`.
+struct Question {
+    path: &'static str,
+    id: &'static str,
+    summary: &'static str,
+    key: Option<&'static str>,
+    answer: &'static str,
+    row: &'static str,
+    envelope: &'static [(&'static str, Envelope)],
+}
+
+/// The envelope keys that answers carry.
+#[derive(Clone, Copy)]
+enum Envelope {
+    AsOfOrAll,
+    Day,
+    Organisation,
+    Organisations,
+    Complete,
+    State,
+    States,
+    Agreement,
+    Columns,
+}
+
+impl Envelope {
+    fn schema(self) -> Value {
+        match self {
+            Envelope::AsOfOrAll => {
+                json!({"type": "string", "description": "The day asked about (YYYY-MM-DD), or all."})
+            }
+            Envelope::Day => {
+                json!({"type": "string", "format": "date", "description": "The day asked about."})
+            }
+            Envelope::Organisation => schema_ref("OrganisationSummary"),
+            Envelope::Organisations => {
+                json!({"type": "array", "items": schema_ref("OrganisationSummary")})
+            }
+            Envelope::Complete => {
+                json!({"type": "boolean", "description": "false when an organisation's membership is only partly recorded: the rows are not all its members."})
+            }
+            Envelope::State => {
+                json!({"type": "string", "description": "The state's alpha-2 code."})
+            }
+            Envelope::States => {
+                json!({"type": "array", "items": {"type": "string"}, "description": "The states asked about, as alpha-2 codes, in the order of the role columns."})
+            }
+            Envelope::Agreement => {
+                json!({"type": "string", "description": "The agreement's slug."})
+            }
+            Envelope::Columns => {
+                json!({"type": "array", "items": schema_ref("MatrixColumn"), "description": "The organisations, in the order of each row's cells."})
+            }
+        }
+    }
+}
+
+use Envelope as E;
 
 const QUESTIONS: &[Question] = &[
-    (
-        "/v1/organisations/{key}/members",
-        "organisation_members",
-        "The states holding a membership in an organisation on a date, with role and period",
-        Some("Organisation slug."),
-        "MembershipRow",
-        "Members; the envelope also has as_of, organisation (with membership_coverage and size_note) and complete.",
-    ),
-    (
-        "/v1/organisations/{key}/history",
-        "organisation_history",
-        "Every period of every state in an organisation, in date order",
-        Some("Organisation slug."),
-        "MembershipRow",
-        "The timeline.",
-    ),
-    (
-        "/v1/states/{key}/memberships",
-        "state_memberships",
-        "The organisations a state belongs to on a date, with role and period",
-        Some("ISO alpha-2 or alpha-3 code."),
-        "MembershipRow",
-        "Memberships.",
-    ),
-    (
-        "/v1/states/{key}/agreements",
-        "state_agreements",
-        "Every agreement the state has a party row in, ended ones included",
-        Some("ISO alpha-2 or alpha-3 code."),
-        "PartyRow",
-        "Party rows.",
-    ),
-    (
-        "/v1/agreements/{key}/parties",
-        "agreement_parties",
-        "Every state with a party row in an agreement, former parties included",
-        Some("Agreement slug."),
-        "PartyRow",
-        "Party rows.",
-    ),
-    (
-        "/v1/shared",
-        "shared",
-        "The organisations in which every listed state holds a membership on the date",
-        None,
-        "SharedRow",
-        "One row per organisation; CSV has one role column per state.",
-    ),
-    (
-        "/v1/overlap",
-        "overlap",
-        "The states holding a membership in every listed organisation on the date",
-        None,
-        "OverlapRow",
-        "One row per state; CSV has one role column per organisation.",
-    ),
-    (
-        "/v1/matrix",
-        "matrix",
-        "States x organisations on one date: each cell is the role held or null",
-        None,
-        "MatrixRow",
-        "Rows; the envelope's columns lists the organisations in cell order.",
-    ),
+    Question {
+        path: "/v1/organisations/{key}/members",
+        id: "organisation_members",
+        summary: "The states holding a membership in an organisation on a date, with role and period",
+        key: Some("Organisation slug."),
+        answer: "MembersAnswer",
+        row: "MembershipRow",
+        envelope: &[
+            ("as_of", E::AsOfOrAll),
+            ("organisation", E::Organisation),
+            ("complete", E::Complete),
+        ],
+    },
+    Question {
+        path: "/v1/organisations/{key}/history",
+        id: "organisation_history",
+        summary: "Every period of every state in an organisation, in date order",
+        key: Some("Organisation slug."),
+        answer: "HistoryAnswer",
+        row: "MembershipRow",
+        envelope: &[("organisation", E::Organisation), ("complete", E::Complete)],
+    },
+    Question {
+        path: "/v1/states/{key}/memberships",
+        id: "state_memberships",
+        summary: "The organisations a state belongs to on a date, with role and period",
+        key: Some("ISO alpha-2 or alpha-3 code."),
+        answer: "StateMembershipsAnswer",
+        row: "MembershipRow",
+        envelope: &[("as_of", E::AsOfOrAll), ("state", E::State)],
+    },
+    Question {
+        path: "/v1/states/{key}/agreements",
+        id: "state_agreements",
+        summary: "Every agreement the state has a party row in, ended ones included",
+        key: Some("ISO alpha-2 or alpha-3 code."),
+        answer: "StateAgreementsAnswer",
+        row: "PartyRow",
+        envelope: &[("state", E::State)],
+    },
+    Question {
+        path: "/v1/agreements/{key}/parties",
+        id: "agreement_parties",
+        summary: "Every state with a party row in an agreement, former parties included",
+        key: Some("Agreement slug."),
+        answer: "AgreementPartiesAnswer",
+        row: "PartyRow",
+        envelope: &[("agreement", E::Agreement)],
+    },
+    Question {
+        path: "/v1/shared",
+        id: "shared",
+        summary: "The organisations in which every listed state holds a membership on the date",
+        key: None,
+        answer: "SharedAnswer",
+        row: "SharedRow",
+        envelope: &[("as_of", E::AsOfOrAll), ("states", E::States)],
+    },
+    Question {
+        path: "/v1/overlap",
+        id: "overlap",
+        summary: "The states holding a membership in every listed organisation on the date",
+        key: None,
+        answer: "OverlapAnswer",
+        row: "OverlapRow",
+        envelope: &[
+            ("as_of", E::AsOfOrAll),
+            ("organisations", E::Organisations),
+            ("complete", E::Complete),
+        ],
+    },
+    Question {
+        path: "/v1/matrix",
+        id: "matrix",
+        summary: "States x organisations on one date: each cell is the role held or null",
+        key: None,
+        answer: "MatrixAnswer",
+        row: "MatrixRow",
+        envelope: &[("as_of", E::Day), ("columns", E::Columns)],
+    },
 ];
 
 fn key_param(desc: &str) -> Value {
@@ -97,26 +169,38 @@ fn key_param(desc: &str) -> Value {
 
 pub fn paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     let specs = crate::http::questions::specs();
-    for (path, id, summary, key, row, desc) in QUESTIONS {
+    for q in QUESTIONS {
         let spec = specs
             .iter()
-            .find(|(p, _)| p == path)
+            .find(|(p, _)| *p == q.path)
             .map(|(_, s)| *s)
             .expect("every question has a spec");
-        let mut params: Vec<Value> = key.map(key_param).into_iter().collect();
-        params.extend(spec.iter().map(param));
-        let mut responses = Map::new();
-        responses.insert("200".into(), json!({
-            "description": desc,
-            "content": {
-                "application/json": {"schema": {"type": "object", "required": ["data", "page"], "properties": {
-                    "data": {"type": "array", "items": {"$ref": format!("#/components/schemas/{row}")}},
-                    "page": {"$ref": "#/components/schemas/Page"}}}},
-                "text/csv": csv_content()}}));
-        responses.extend(errors(&[400, 404, 503]));
-        paths.insert(
-            path.to_string(),
-            json!({"get": {"operationId": id, "tags": ["queries"], "summary": summary, "parameters": params, "responses": responses}}),
+        let key: Vec<Value> = q.key.map(key_param).into_iter().collect();
+        let params: Vec<Value> = key.iter().cloned().chain(spec.iter().map(param)).collect();
+        paths.insert(q.path.into(), json!({"get": {"operationId": q.id, "tags": ["queries"], "summary": q.summary,
+            "parameters": params,
+            "responses": responses(vec![("200", json_answer(q.summary, schema_ref(q.answer))), ("304", not_modified())], READ_ERRORS)}}));
+        let twin: Vec<Value> = key
+            .into_iter()
+            .chain(CsvTwin::spec(spec, true).iter().map(param))
+            .collect();
+        paths.insert(CsvTwin::path(q.path), json!({"get": {"operationId": format!("{}_csv", q.id), "tags": ["queries"],
+            "summary": format!("{} (CSV)", q.summary), "parameters": twin,
+            "responses": responses(vec![("200", csv_answer("The rows as CSV; grouped answers have one role column per listed state or organisation.")), ("304", not_modified())], READ_ERRORS)}}));
+        let mut props = Map::new();
+        props.insert(
+            "data".into(),
+            json!({"type": "array", "items": schema_ref(q.row)}),
+        );
+        props.insert("page".into(), schema_ref("Page"));
+        let mut required = vec!["data".to_string(), "page".to_string()];
+        for (name, e) in q.envelope {
+            props.insert((*name).into(), e.schema());
+            required.push(name.to_string());
+        }
+        schemas.insert(
+            q.answer.into(),
+            json!({"type": "object", "properties": props, "required": required}),
         );
     }
     row_schemas(schemas);
@@ -126,19 +210,19 @@ pub fn paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
 fn row_schema(cols: &[Column]) -> (Map<String, Value>, Vec<String>) {
     let mut m = Map::new();
     let mut required = Vec::new();
-    for (name, _, col, nullable) in cols {
-        let t = match col {
-            Col::Text => json!("string"),
-            Col::Int => json!("integer"),
-            Col::Bool => json!("boolean"),
-            Col::Date => json!("string"),
+    for c in cols {
+        let schema = match (c.vocab, c.col) {
+            (Some(set), _) => vocab_schema(set),
+            (None, Col::Text) => json!({"type": "string"}),
+            (None, Col::Int) => json!({"type": "integer"}),
+            (None, Col::Bool) => json!({"type": "boolean"}),
+            (None, Col::Date) => json!({"type": "string", "format": "date"}),
         };
-        let mut schema = json!({"type": if *nullable { json!([t, "null"]) } else { t }});
-        if *col == Col::Date {
-            schema["format"] = json!("date");
-        }
-        m.insert((*name).into(), schema);
-        required.push(name.to_string());
+        m.insert(
+            c.name.into(),
+            if c.nullable { nullable(schema) } else { schema },
+        );
+        required.push(c.name.to_string());
     }
     m.insert(
         "sources".into(),
@@ -149,7 +233,7 @@ fn row_schema(cols: &[Column]) -> (Map<String, Value>, Vec<String>) {
 }
 
 fn row_schemas(schemas: &mut Map<String, Value>) {
-    let s = |t: &str| json!({"type": [t, "null"]});
+    let text_or_null = || json!({"type": ["string", "null"]});
     let (mut m, req) = row_schema(MEMBERSHIP_COLUMNS);
     m.insert(
         "lineage".into(),
@@ -164,21 +248,31 @@ fn row_schemas(schemas: &mut Map<String, Value>) {
         "PartyRow".into(),
         json!({"type": "object", "properties": p, "required": req}),
     );
-    let rows = json!({"type": "array", "items": {"$ref": "#/components/schemas/MembershipRow"}});
-    let roles = json!({"type": "object", "additionalProperties": {"type": "string"}});
+    let rows = json!({"type": "array", "items": schema_ref("MembershipRow")});
+    let roles = json!({"type": "object", "additionalProperties": schema_ref("Role"),
+        "description": "The role each listed state (or organisation) holds; the strongest where several."});
+    let kind = nullable(vocab_schema(ORG_KINDS));
+    let region = nullable(vocab_schema(crate::model::REGIONS));
     schemas.insert("SharedRow".into(), json!({"type": "object",
         "required": ["organisation", "organisation_name", "acronym", "kind", "membership_coverage", "roles", "memberships"],
         "properties": {
-        "organisation": {"type": "string"}, "organisation_name": {"type": "string"}, "acronym": s("string"), "kind": s("string"),
-        "membership_coverage": {"type": "string"}, "roles": roles.clone(), "memberships": rows.clone()}}));
+        "organisation": {"type": "string"}, "organisation_name": {"type": "string"}, "acronym": text_or_null(), "kind": kind,
+        "membership_coverage": vocab_schema(COVERAGE), "roles": roles.clone(), "memberships": rows.clone()}}));
     schemas.insert("OverlapRow".into(), json!({"type": "object",
         "required": ["state", "state_name", "region", "roles", "memberships"],
         "properties": {
-        "state": {"type": "string"}, "state_name": {"type": "string"}, "region": s("string"), "roles": roles, "memberships": rows}}));
-    schemas.insert(
-        "MatrixRow".into(),
-        json!({"type": "object", "required": ["state", "state_name", "region", "cells"], "properties": {
-        "state": {"type": "string"}, "state_name": {"type": "string"}, "region": s("string"),
-        "cells": {"type": "array", "items": {"type": ["string", "null"]}}}}),
-    );
+        "state": {"type": "string"}, "state_name": {"type": "string"}, "region": region.clone(), "roles": roles, "memberships": rows}}));
+    schemas.insert("MatrixRow".into(), json!({"type": "object", "required": ["state", "state_name", "region", "cells"], "properties": {
+        "state": {"type": "string"}, "state_name": {"type": "string"}, "region": region,
+        "cells": {"type": "array", "items": nullable(schema_ref("Role")), "description": "The role held in each column's organisation, or null."}}}));
+    schemas.insert("MatrixColumn".into(), json!({"type": "object", "required": ["slug", "acronym", "name", "kind", "membership_coverage"], "properties": {
+        "slug": {"type": "string"}, "acronym": text_or_null(), "name": {"type": "string"}, "kind": nullable(vocab_schema(ORG_KINDS)),
+        "membership_coverage": vocab_schema(COVERAGE)}}));
+    schemas.insert("OrganisationSummary".into(), json!({"type": "object",
+        "required": ["slug", "name", "acronym", "kind", "founded_on", "ended_on", "predecessor", "successor", "membership_coverage", "coverage_note", "size_note"],
+        "properties": {
+        "slug": {"type": "string"}, "name": {"type": "string"}, "acronym": text_or_null(), "kind": nullable(vocab_schema(ORG_KINDS)),
+        "founded_on": {"type": ["string", "null"], "format": "date"}, "ended_on": {"type": ["string", "null"], "format": "date"},
+        "predecessor": text_or_null(), "successor": text_or_null(), "membership_coverage": vocab_schema(COVERAGE),
+        "coverage_note": text_or_null(), "size_note": text_or_null()}}));
 }

@@ -7,7 +7,7 @@ pub mod params;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -19,22 +19,32 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::PathKey;
 use super::format::{self, Format};
+use super::params::CsvTwin;
 use crate::db::questions::{self, AsOf, MEMBERSHIP_COLUMNS, OrgInfo, PARTY_COLUMNS};
 use crate::db::{Val, read};
 use crate::input::is_slug;
 use crate::model::{AGREEMENTS, STATES};
 
-/// The question routes, with the parameters each takes (for the OpenAPI document).
+/// The question routes, each with its `.csv` twin.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/organisations/{key}/members", get(members))
-        .route("/v1/organisations/{key}/history", get(history))
-        .route("/v1/states/{key}/memberships", get(state_memberships))
-        .route("/v1/states/{key}/agreements", get(state_agreements))
-        .route("/v1/agreements/{key}/parties", get(agreement_parties))
-        .route("/v1/shared", get(shared))
-        .route("/v1/overlap", get(overlap))
-        .route("/v1/matrix", get(matrix))
+    let routes: [(&str, MethodRouter<AppState>); 8] = [
+        ("/v1/organisations/{key}/members", get(members)),
+        ("/v1/organisations/{key}/history", get(history)),
+        ("/v1/states/{key}/memberships", get(state_memberships)),
+        ("/v1/states/{key}/agreements", get(state_agreements)),
+        ("/v1/agreements/{key}/parties", get(agreement_parties)),
+        ("/v1/shared", get(shared)),
+        ("/v1/overlap", get(overlap)),
+        ("/v1/matrix", get(matrix)),
+    ];
+    let mut router = Router::new();
+    for (path, handler) in routes {
+        router = router.route(path, handler.clone()).route(
+            &CsvTwin::path(path),
+            handler.layer(axum::Extension(CsvTwin)),
+        );
+    }
+    router
 }
 
 /// Each question path and the parameters it takes.
@@ -116,7 +126,7 @@ async fn find_org(state: &AppState, raw: &str) -> ApiResult<OrgInfo> {
 }
 
 fn columns(cols: &[questions::Column], lineage: bool) -> Vec<String> {
-    let mut c: Vec<String> = cols.iter().map(|c| c.0.to_string()).collect();
+    let mut c: Vec<String> = cols.iter().map(|c| c.name.to_string()).collect();
     c.push("sources".into());
     if lineage {
         c.push("lineage".into());

@@ -9,7 +9,7 @@ use crate::db::questions::{AsOf, Filter};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::QueryPairs;
 use crate::http::format::Format;
-use crate::http::params::{FORMAT, ParamKind, ParamSpec, Parsed};
+use crate::http::params::{CsvTwin, FORMAT, ParamKind, ParamSpec, Parsed};
 use crate::model::{ORG_KINDS, REGIONS, ROLES};
 
 /// Most states or organisations one question may list.
@@ -17,13 +17,14 @@ pub const MAX_LIST: usize = 20;
 /// Most states or organisations the matrix may list.
 pub const MAX_MATRIX_LIST: usize = 100;
 
-/// A question's parameters: its spec and how they are read.
+/// A question's parameters: its spec and how they are read, in the answer's format.
 pub trait QuestionParams: Sized {
     const SPEC: &'static [ParamSpec];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self>;
+    fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self>;
 }
 
-/// Extracts a question's parameter struct; unknown or malformed parameters are a 400.
+/// Extracts a question's parameter struct; unknown or malformed parameters are a 400. On
+/// a `.csv` twin path the answer is CSV and `format` is not a parameter.
 pub struct Q<T>(pub T);
 
 impl<S: Send + Sync, T: QuestionParams> FromRequestParts<S> for Q<T> {
@@ -31,8 +32,11 @@ impl<S: Send + Sync, T: QuestionParams> FromRequestParts<S> for Q<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let pairs = QueryPairs::parse(parts.uri.query())?;
-        let p = Parsed::new(&pairs, &parts.headers, T::SPEC, "this question")?;
-        Ok(Q(T::parse(&p)?))
+        let twin = parts.extensions.get::<CsvTwin>().is_some();
+        let spec = CsvTwin::spec(T::SPEC, twin);
+        let p = Parsed::new(&pairs, &parts.headers, &spec, "this question")?;
+        let format = if twin { Format::Csv } else { p.format()? };
+        Ok(Q(T::parse(&p, format)?))
     }
 }
 
@@ -90,9 +94,9 @@ pub struct Members {
 
 impl QuestionParams for Members {
     const SPEC: &'static [ParamSpec] = &[AS_OF, ROLE, REGION, LINEAGE, FORMAT];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self> {
+    fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(Members {
-            format: p.format()?,
+            format,
             as_of: p.as_of()?,
             filter: filter(p)?,
             lineage: p.flag("lineage")?,
@@ -108,9 +112,9 @@ pub struct History {
 
 impl QuestionParams for History {
     const SPEC: &'static [ParamSpec] = &[ROLE, REGION, FORMAT];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self> {
+    fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(History {
-            format: p.format()?,
+            format,
             filter: filter(p)?,
         })
     }
@@ -140,9 +144,9 @@ impl QuestionParams for StateMemberships {
         KIND,
         FORMAT,
     ];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self> {
+    fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(StateMemberships {
-            format: p.format()?,
+            format,
             as_of: p.as_of()?,
             filter: filter(p)?,
             organisations: p.list("organisation", None, MAX_LIST)?,
@@ -157,10 +161,8 @@ pub struct FormatOnly {
 
 impl QuestionParams for FormatOnly {
     const SPEC: &'static [ParamSpec] = &[FORMAT];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self> {
-        Ok(FormatOnly {
-            format: p.format()?,
-        })
+    fn parse(_: &Parsed<'_>, format: Format) -> ApiResult<Self> {
+        Ok(FormatOnly { format })
     }
 }
 
@@ -189,9 +191,9 @@ impl QuestionParams for Shared {
         KIND,
         FORMAT,
     ];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self> {
+    fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(Shared {
-            format: p.format()?,
+            format,
             states: p.required_list("states", MAX_LIST, "KZ,KG")?,
             as_of: p.as_of()?,
             filter: filter(p)?,
@@ -223,9 +225,9 @@ impl QuestionParams for Overlap {
         ROLE,
         FORMAT,
     ];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self> {
+    fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(Overlap {
-            format: p.format()?,
+            format,
             organisations: p.required_list("organisations", MAX_LIST, "csto,sco")?,
             as_of: p.as_of()?,
             filter: filter(p)?,
@@ -272,8 +274,7 @@ impl QuestionParams for Matrix {
         ROLE,
         FORMAT,
     ];
-    fn parse(p: &Parsed<'_>) -> ApiResult<Self> {
-        let format = p.format()?;
+    fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         let AsOf::Date(day) = p.as_of()? else {
             return Err(ApiError::BadRequest(
                 "as_of: the matrix shows one day; give a date YYYY-MM-DD (or leave it out for today)."
