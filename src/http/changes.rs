@@ -13,7 +13,7 @@ use super::params::{ParamKind, ParamSpec, Parsed};
 use super::writes::{W, context};
 use crate::db::changes::{self, ChangeQuery};
 
-const ACTIONS: &[&str] = &["create", "replace", "delete"];
+pub const ACTIONS: &[&str] = &["create", "replace", "delete"];
 
 /// The parameters of `GET /v1/changes`.
 pub const SPEC: &[ParamSpec] = &[

@@ -52,10 +52,23 @@ pub(crate) fn nullable(s: Value) -> Value {
 
 /// A closed set: its named component, or an inline enum.
 pub(crate) fn vocab_schema(set: &[&str]) -> Value {
+    if set == super::changes::ACTIONS {
+        return schema_ref("ChangeAction");
+    }
     match vocabulary_name(set) {
         Some(name) => schema_ref(name),
         None => json!({"type": "string", "enum": set}),
     }
+}
+
+/// The orders a list can be sorted in: each sortable field, `-` for descending.
+fn sort_schema(res: &Resource) -> Value {
+    let values: Vec<String> = super::list::sortable(res)
+        .iter()
+        .flat_map(|f| [f.to_string(), format!("-{f}")])
+        .filter(|f| *f != format!("-{}", res.key))
+        .collect();
+    json!({"type": "string", "enum": values})
 }
 
 fn field_schema(kind: Kind) -> Value {
@@ -233,14 +246,10 @@ pub(crate) fn param(p: &ParamSpec) -> Value {
                 res.search.join(", ")
             ),
         ),
-        ParamKind::Sort(res) => {
-            let values: Vec<String> = super::list::sortable(res)
-                .iter()
-                .flat_map(|f| [f.to_string(), format!("-{f}")])
-                .filter(|f| *f != format!("-{}", res.key))
-                .collect();
-            (json!({"type": "string", "enum": values}), p.doc.into())
-        }
+        ParamKind::Sort(res) => (
+            schema_ref(&format!("{}Sort", schema_name(res))),
+            p.doc.into(),
+        ),
     };
     json!({"name": p.name, "in": "query", "required": p.required, "schema": schema, "description": doc})
 }
@@ -262,6 +271,7 @@ pub fn document() -> Value {
         schemas.insert(name.clone(), resource_schema(res, true));
         schemas.insert(format!("{name}Input"), resource_schema(res, false));
         schemas.insert(format!("{name}Patch"), patch_schema(res));
+        schemas.insert(format!("{name}Sort"), sort_schema(res));
         schemas.insert(
             format!("{name}List"),
             json!({"type": "object", "required": ["data", "page"], "properties": {
