@@ -21,6 +21,9 @@ pub async fn run(command: Command, settings: Settings) -> ExitCode {
 }
 
 async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
+    if matches!(command, Command::Health) {
+        return Ok(health(settings.bind));
+    }
     let backend = Backend::of_url(&settings.database_url)?;
     if matches!(command, Command::Serve(_)) && backend.is_server() {
         // Serve at once; migrate and seed when the database server answers (it may still
@@ -63,9 +66,51 @@ async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitC
             println!("seed loaded ({})", db.backend());
         }
         Command::Check => return check(&db).await,
+        Command::Health => unreachable!("answered above"),
         Command::Token { action } => token(&db, action).await?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `GET /readyz` on the server at `bind` (the unspecified address means this host), with
+/// a short timeout; 0 when it answers 200. Needs no HTTP client in the image.
+fn health(bind: std::net::SocketAddr) -> ExitCode {
+    use std::io::{Read, Write};
+    let mut addr = bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(if addr.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let timeout = Duration::from_secs(2);
+    let answer = (|| -> std::io::Result<String> {
+        let mut s = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+        s.set_read_timeout(Some(timeout))?;
+        s.set_write_timeout(Some(timeout))?;
+        write!(s, "GET /readyz HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
+        let mut head = [0u8; 64];
+        let n = s.read(&mut head)?;
+        Ok(String::from_utf8_lossy(&head[..n]).to_string())
+    })();
+    match answer {
+        Ok(a) if a.starts_with("HTTP/1.1 200") || a.starts_with("HTTP/1.0 200") => {
+            println!("ready ({addr})");
+            ExitCode::SUCCESS
+        }
+        Ok(a) => {
+            eprintln!(
+                "pacts: {addr} is not ready: {}",
+                a.lines().next().unwrap_or_default()
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("pacts: cannot reach {addr}: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 /// Seed an empty database and fill in missing search text.

@@ -90,6 +90,9 @@ pub enum Command {
     Seed,
     /// Validate the stored data and print counts; exits 1 if anything is wrong.
     Check,
+    /// Ask the local server whether it is ready (for container health checks): exits 0
+    /// when GET /readyz on the bind address answers 200, else 1.
+    Health,
     /// Manage write tokens.
     Token {
         #[command(subcommand)]

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use super::conditional::{CACHE_CONTROL, data_etag, none_match, not_modified};
+use super::encoding::{self, Encoding};
 use super::error::ApiError;
 
 /// Memory the response cache may hold (bodies and keys).
@@ -29,8 +30,17 @@ struct Entry {
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
+    /// The body gzip- and brotli-encoded, made once when stored (large answers only).
+    encoded: Option<(Bytes, Bytes)>,
     /// The route template, for the metrics and spans of answers served from the cache.
     route: String,
+}
+
+impl Entry {
+    fn size(&self, key: &str) -> usize {
+        let encoded = self.encoded.as_ref().map_or(0, |(g, b)| g.len() + b.len());
+        key.len() + self.body.len() + encoded + 256
+    }
 }
 
 /// Bounded map from request to answer; entries of an older version are dropped first.
@@ -66,7 +76,7 @@ impl ResponseCache {
     }
 
     fn put(&self, key: String, entry: Entry) {
-        let size = key.len() + entry.body.len() + 256;
+        let size = entry.size(&key);
         if size > MAX_ENTRY_BYTES || size > self.max_bytes {
             return;
         }
@@ -75,14 +85,14 @@ impl ResponseCache {
         if *used + size > self.max_bytes {
             let version = entry.version;
             map.retain(|_, e| e.version == version);
-            *used = map.iter().map(|(k, e)| k.len() + e.body.len() + 256).sum();
+            *used = map.iter().map(|(k, e)| e.size(k)).sum();
             if *used + size > self.max_bytes {
                 map.clear();
                 *used = 0;
             }
         }
         if let Some(old) = map.insert(key.clone(), Arc::new(entry)) {
-            *used -= key.len() + old.body.len() + 256;
+            *used -= old.size(&key);
         }
         *used += size;
     }
@@ -113,18 +123,29 @@ fn reads_data(req: &Request) -> bool {
     path.starts_with("/v1") && !path.starts_with("/v1/changes")
 }
 
+/// A stored answer, in the encoding the client prefers when one was made.
 fn from_entry(hit: &Entry, headers: &HeaderMap) -> Response {
-    match hit.headers.get(header::ETAG) {
-        Some(tag) if none_match(headers, tag.to_str().unwrap_or_default()) => {
-            not_modified(tag, CACHE_CONTROL)
-        }
-        _ => {
-            let mut r = Response::new(Body::from(hit.body.clone()));
-            *r.status_mut() = hit.status;
-            *r.headers_mut() = hit.headers.clone();
-            r
-        }
+    if let Some(tag) = hit.headers.get(header::ETAG)
+        && none_match(headers, tag.to_str().unwrap_or_default())
+    {
+        return not_modified(tag, CACHE_CONTROL);
     }
+    let chosen = match (&hit.encoded, encoding::preferred(headers)) {
+        (Some((_, br)), Some(Encoding::Brotli)) => Some((br.clone(), Encoding::Brotli)),
+        (Some((gz, _)), Some(Encoding::Gzip)) => Some((gz.clone(), Encoding::Gzip)),
+        _ => None,
+    };
+    let mut r = match &chosen {
+        Some((body, _)) => Response::new(Body::from(body.clone())),
+        None => Response::new(Body::from(hit.body.clone())),
+    };
+    *r.status_mut() = hit.status;
+    *r.headers_mut() = hit.headers.clone();
+    if let Some((_, enc)) = chosen {
+        r.headers_mut()
+            .insert(header::CONTENT_ENCODING, enc.header());
+    }
+    r
 }
 
 /// Conditional GETs and the cache, inside the router: answer 304 or from the cache where
@@ -172,9 +193,10 @@ pub async fn conditional_get(State(state): State<AppState>, req: Request, next: 
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
-    parts
-        .headers
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    parts.headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding"),
+    );
     if !cacheable {
         return Response::from_parts(parts, body);
     }
@@ -182,12 +204,15 @@ pub async fn conditional_get(State(state): State<AppState>, req: Request, next: 
         Ok(b) => b,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
+    let mut stored = parts.headers.clone();
+    stored.remove(header::CONTENT_LENGTH);
     state.cache.put(
         key,
         Entry {
             version,
             status: parts.status,
-            headers: parts.headers.clone(),
+            encoded: encoding::precompress(&bytes, stored.get(header::CONTENT_TYPE)),
+            headers: stored,
             body: bytes.clone(),
             route,
         },

@@ -61,7 +61,10 @@ pub fn not_modified(etag: &HeaderValue, cache_control: &'static str) -> Response
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
     );
-    h.insert(header::VARY, HeaderValue::from_static("Accept"));
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding"),
+    );
     resp
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod changes;
 pub mod conditional;
+pub mod encoding;
 pub mod error;
 pub mod extract;
 pub mod format;
@@ -140,6 +141,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .layer(cors(options.cors_origins))
+        .layer(encoding::layer())
         .layer(from_fn_with_state(state, cache::fast_path))
         .layer(from_fn(crate::telemetry::request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -188,6 +188,17 @@ impl TestApp {
     }
 }
 
+/// The raw bytes of an answer (for compressed bodies).
+pub async fn raw_body(app: &TestApp, req: Request<Body>) -> Vec<u8> {
+    let resp = app.router.clone().oneshot(req).await.expect("infallible");
+    resp.into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec()
+}
+
 /// Build a fresh, migrated, seeded database for one case and run it.
 pub fn run(backend: Backend, f: CaseFn) -> Result<(), Failed> {
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -11,6 +11,7 @@ pub fn cases() -> Vec<Case> {
         cors_allows_reads_anywhere_and_writes_from_listed_origins,
         openapi_documents_every_question_and_its_parameters,
         dashboard_and_docs_are_self_contained,
+        large_answers_are_compressed_when_accepted_cached_ones_too,
     ]
 }
 
@@ -311,4 +312,82 @@ async fn dashboard_and_docs_are_self_contained(app: TestApp) {
     app.get("/assets/index.html").await.assert_problem(404);
     app.get("/assets/../Cargo.toml").await.assert_problem(404);
     app.get("/assets/nope.js").await.assert_problem(404);
+}
+
+async fn large_answers_are_compressed_when_accepted_cached_ones_too(app: TestApp) {
+    use axum::body::Body;
+    use axum::http::Request;
+    use std::io::Read;
+    let get = |path: &str, enc: Option<&str>| {
+        let mut r = Request::builder().uri(path);
+        if let Some(e) = enc {
+            r = r.header("accept-encoding", e);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let decode = |enc: &str, bytes: &[u8]| -> String {
+        let mut out = String::new();
+        match enc {
+            "gzip" => {
+                flate2::read::GzDecoder::new(bytes)
+                    .read_to_string(&mut out)
+                    .unwrap();
+            }
+            "br" => {
+                brotli::Decompressor::new(bytes, 4096)
+                    .read_to_string(&mut out)
+                    .unwrap();
+            }
+            other => panic!("unexpected encoding {other}"),
+        }
+        out
+    };
+    let path = "/v1/memberships?limit=200";
+    let plain = app.send(get(path, None)).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert!(plain.text.len() > 10_000);
+    for (accept, enc) in [
+        ("gzip", "gzip"),
+        ("gzip, deflate, br", "br"),
+        ("br;q=0, gzip", "gzip"),
+    ] {
+        // The first answer comes from the handler, the second from the cache.
+        for round in 0..2 {
+            let r = app.send(get(path, Some(accept))).await;
+            assert_eq!(r.status, 200);
+            assert_eq!(
+                r.header("content-encoding"),
+                Some(enc),
+                "{accept} round {round}"
+            );
+            let vary = r
+                .headers
+                .get_all("vary")
+                .iter()
+                .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(",");
+            assert!(vary.contains("accept-encoding"), "{vary}");
+            let raw = r.headers.clone();
+            let body = crate::harness::raw_body(&app, get(path, Some(accept))).await;
+            assert!(
+                body.len() * 3 < plain.text.len(),
+                "compressed: {} of {}",
+                body.len(),
+                plain.text.len()
+            );
+            assert_eq!(decode(enc, &body), plain.text, "{accept} round {round}");
+            assert_eq!(
+                raw.get("etag"),
+                plain.headers.get("etag"),
+                "the ETag names the content"
+            );
+        }
+    }
+    // Small answers are sent as they are.
+    let small = app.send(get("/v1/states/KZ", Some("gzip, br"))).await;
+    assert_eq!(small.status, 200);
+    assert_eq!(small.header("content-encoding"), None);
+    assert_eq!(small.body["code"], "KZ");
 }
