@@ -39,7 +39,11 @@ READS = {
     "shared": ("/v1/shared?states=KZ,KG&as_of=2026-03-31", "/pacts/shared.json?a=KZ&b=KG&d=2026-03-31&_shape=objects"),
     "matrix": ("/v1/matrix?as_of=2026-03-31&region=central_asia",
                "/pacts/matrix.json?region=central_asia&d=2026-03-31&_shape=objects"),
+    # The members again, asked for compressed (pacts answers brotli from its cache).
+    "members-br": ("/v1/organisations/csto/members?as_of=2013-01-01",
+                   "/pacts/members_as_of.json?org=csto&d=2013-01-01&_shape=objects"),
 }
+HEADERS = {"members-br": {"Accept-Encoding": "br, gzip"}}
 
 
 def rss_kb(pid):
@@ -53,7 +57,7 @@ def rss_kb(pid):
     return 0
 
 
-def wrk(url, conns, seconds, pid=None):
+def wrk(url, conns, seconds, pid=None, headers=None):
     peak = [0]
     done = threading.Event()
 
@@ -65,7 +69,8 @@ def wrk(url, conns, seconds, pid=None):
 
     t = threading.Thread(target=sample)
     t.start()
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", url],
+    hdrs = [a for k, v in (headers or {}).items() for a in ("-H", f"{k}: {v}")]
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{seconds}s", "--latency", *hdrs, url],
                          capture_output=True, text=True).stdout
     done.set()
     t.join()
@@ -164,6 +169,10 @@ def main():
             st, body = get(f"http://127.0.0.1:{p_ds}{ds_path}")
             assert st == 200, name
             assert len(json.loads(body)["rows"]) > 0, name
+        for port in (p_sqlite, p_pg):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}{READS['members-br'][0]}", headers=HEADERS["members-br"])
+            with urllib.request.urlopen(req) as r:
+                assert r.headers.get("content-encoding") == "br", "members-br must be answered compressed"
         ceiling_bytes = int(statistics.median(sizes))
         p_ceil = free_port()
         procs.append(("ceiling", start([CEILING], {"CEILING_BIND": f"127.0.0.1:{p_ceil}", "CEILING_BYTES": str(ceiling_bytes)}, log)))
@@ -180,8 +189,9 @@ def main():
                     for target, url in targets.items():
                         if target == "ceiling" and read != "state":
                             continue
-                        wrk(url(read), conns, 2)  # warm-up
-                        r = wrk(url(read), conns, DURATION, pids[target])
+                        hdrs = HEADERS.get(read)
+                        wrk(url(read), conns, 2, headers=hdrs)  # warm-up
+                        r = wrk(url(read), conns, DURATION, pids[target], headers=hdrs)
                         results.setdefault((target, read, conns), []).append(r)
                         print(f"round {rnd + 1} c{conns} {read:8} {target:15} {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  "
                               f"p99 {r['p99']:.2f} ms  errors {r['errors']}  rss {r['rss_mb']:.1f} MB", flush=True)

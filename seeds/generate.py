@@ -1,17 +1,24 @@
 #!/usr/bin/env python3
-"""Build seeds/seed.sql from the reference CSV files in seeds/reference/.
+"""Build the seed data from the reference CSV files: seeds/reference/ is the current
+release; seeds/releases/N/ holds each earlier release as it was shipped.
 
 The CSV files are a copy of the verified reference data (see seeds/README.md for
-what each column means and how it maps to the API). The output is one portable SQL
-script that runs unchanged on SQLite and PostgreSQL:
+what each column means and how it maps to the API). For every release N the output is
+seeds/releases/N.json: each collection's items exactly as the API serves them (pacts
+embeds these to upgrade a live database from the release it holds to the one shipped).
+For the current release it is also seeds/seed.sql, one portable SQL script that runs
+unchanged on SQLite and PostgreSQL:
 
 * plain INSERTs with explicit keys, ISO date literals and true/false;
 * every INSERT ends in `on conflict do nothing`, so a re-run changes nothing;
 * the organisations' predecessor/successor/parent links are deferrable foreign
   keys, so the order of rows inside the one seed transaction does not matter.
 
-Run:  python3 seeds/generate.py            (writes seeds/seed.sql)
-      python3 seeds/generate.py --check    (exit 1 if seeds/seed.sql is stale)
+Run:  python3 seeds/generate.py            (writes seeds/seed.sql and seeds/releases/*)
+      python3 seeds/generate.py --check    (exit 1 if any output is stale)
+Earlier releases also get seeds/releases/N.sql (the tests load release 1 and upgrade it).
+      python3 seeds/generate.py --reference DIR --sql FILE
+                                           (SQL from any reference CSVs, e.g. pacts export's)
 """
 import csv
 import os
@@ -19,9 +26,19 @@ import re
 import sys
 from datetime import date
 
+import json
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REF = os.path.join(HERE, "reference")
+RELEASES = os.path.join(HERE, "releases")
 OUT = os.path.join(HERE, "seed.sql")
+
+# The collection (as the API names it) and key column of each table that holds items.
+ITEM_TABLES = {"sources": ("sources", "slug"), "states": ("states", "code"),
+               "organisations": ("organisations", "slug"), "agreements": ("agreements", "slug"),
+               "memberships": ("memberships", "id"), "agreement_parties": ("agreement-parties", "id"),
+               "claims": ("claims", "id")}
+JSON_LIST_COLUMNS = {"aliases", "related"}
 
 # Northern Cyprus has no ISO 3166-1 code. ISO reserves XA-XZ (alpha-2) and XAA-XZZ
 # (alpha-3) for user-assigned use; pacts uses XN / XNC ("X" + Northern Cyprus). It has
@@ -51,8 +68,11 @@ SEED_ARTICLE_REF = "The seed article; cited by section heading (see /v1/claims)"
 PARENT = {"PFP": "nato", "EAPC": "nato"}
 
 
+REF_DIR = REF
+
+
 def rows(name):
-    with open(os.path.join(REF, name), newline="", encoding="utf-8") as f:
+    with open(os.path.join(REF_DIR, name), newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -100,7 +120,11 @@ def yes(v):
     return {"yes": True, "no": False}[v]
 
 
-def main():
+def build(ref_dir):
+    """(SQL text, items by collection) of the release in `ref_dir`."""
+    global REF_DIR
+    REF_DIR = ref_dir
+    items = {c: {} for c, _ in ITEM_TABLES.values()}
     states = rows("states.csv")
     code_of = {}  # reference state_id -> API code
     for s in states:
@@ -114,11 +138,28 @@ def main():
     def insert(table, cols, vals, conflict):
         out.append(f"insert into {table} ({', '.join(cols)}) values ({', '.join(q(v) for v in vals)}) "
                    f"on conflict ({conflict}) do nothing;")
+        if table in ITEM_TABLES:
+            collection, _ = ITEM_TABLES[table]
+            item = {}
+            for c, v in zip(cols, vals):
+                if c in JSON_LIST_COLUMNS:
+                    v = json.loads(v)
+                elif v == "":
+                    v = None
+                item[c] = v
+            if collection != "sources":
+                item["sources"] = []
+            items[collection][str(vals[0])] = item
+
+    fact_of = {"state_sources": "states", "organisation_sources": "organisations",
+               "agreement_sources": "agreements", "membership_sources": "memberships",
+               "agreement_party_sources": "agreement-parties", "claim_sources": "claims"}
 
     def links(table, key, sources):
         for pos, s in enumerate(sources):
             assert s in source_ids, (table, key, s)
             insert(table, ["fact", "source", "position"], [key, s, pos], "fact, source")
+        items[fact_of[table]][str(key)]["sources"] = list(sources)
 
     out.append("\n-- sources")
     for s in rows("sources.csv"):
@@ -154,7 +195,6 @@ def main():
         founded, fp = pdate(o["founded_date"], o["founded_precision"])
         ended, ep = pdate(o["ended_date"], o["ended_precision"])
         aliases = [a.strip() for a in o["aliases"].split(";") if a.strip()]
-        import json
         insert("organisations",
                ["slug", "acronym", "name", "aliases", "kind", "founded_on", "founded_precision", "ended_on",
                 "ended_precision", "headquarters", "predecessor", "successor", "parent", "membership_coverage",
@@ -208,7 +248,6 @@ def main():
 
     out.append("\n-- the seed article's claims")
     for c in rows("article_claims.csv"):
-        import json
         related = []
         for r in c["related_ids"].split(";"):
             r = r.strip()
@@ -225,15 +264,49 @@ def main():
                 json.dumps(related, ensure_ascii=False), c["confidence"]], "id")
         links("claim_sources", c["claim_id"].lower(), srcs(c["source_id"]))
 
-    text = "\n".join(out) + "\n"
-    if "--check" in sys.argv:
-        with open(OUT, encoding="utf-8") as f:
-            if f.read() != text:
-                print("seeds/seed.sql is stale: run python3 seeds/generate.py", file=sys.stderr)
-                sys.exit(1)
+    return "\n".join(out) + "\n", {c: list(v.values()) for c, v in items.items()}
+
+
+def release_json(number, items):
+    return json.dumps({"release": number, "collections": items}, ensure_ascii=False, indent=0) + "\n"
+
+
+def main():
+    if "--reference" in sys.argv:
+        # Build SQL from any directory of reference CSVs (pacts export's output, say).
+        ref = sys.argv[sys.argv.index("--reference") + 1]
+        out = sys.argv[sys.argv.index("--sql") + 1]
+        sql, items = build(ref)
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(sql)
+        print(f"{out}: {sum(len(v) for v in items.values())} items from {ref}")
         return
-    with open(OUT, "w", encoding="utf-8") as f:
-        f.write(text)
+    earlier = sorted(int(d) for d in os.listdir(RELEASES) if d.isdigit())
+    current = (earlier[-1] if earlier else 0) + 1
+    outputs = {}
+    for n in earlier:
+        sql, items = build(os.path.join(RELEASES, str(n)))
+        outputs[os.path.join(RELEASES, f"{n}.sql")] = sql.replace("seeds/reference/", f"seeds/releases/{n}/")
+        outputs[os.path.join(RELEASES, f"{n}.json")] = release_json(n, items)
+    sql, items = build(REF)
+    outputs[OUT] = sql
+    outputs[os.path.join(RELEASES, f"{current}.json")] = release_json(current, items)
+    stale = []
+    for path, text in outputs.items():
+        try:
+            with open(path, encoding="utf-8") as f:
+                same = f.read() == text
+        except FileNotFoundError:
+            same = False
+        if not same:
+            stale.append(os.path.relpath(path, HERE))
+            if "--check" not in sys.argv:
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(text)
+    if "--check" in sys.argv and stale:
+        print(f"stale: {', '.join(stale)}: run python3 seeds/generate.py", file=sys.stderr)
+        sys.exit(1)
+    print(f"release {current} (earlier: {earlier}); {sum(len(v) for v in items.values())} items")
 
 
 if __name__ == "__main__":

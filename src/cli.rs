@@ -61,9 +61,12 @@ async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitC
             serve(db, settings, None).await?;
         }
         Command::Migrate => println!("migrations applied ({})", db.backend()),
-        Command::Seed => {
-            db.seed().await?;
-            println!("seed loaded ({})", db.backend());
+        Command::Seed { dry_run } => {
+            print_report(&db.upgrade(dry_run).await?, dry_run, db.backend())
+        }
+        Command::Export { dir } => {
+            let written = crate::db::export::export(&db, &dir).await?;
+            println!("exported {written} rows to {}", dir.display());
         }
         Command::Check => return check(&db).await,
         Command::Health => unreachable!("answered above"),
@@ -113,13 +116,63 @@ fn health(bind: std::net::SocketAddr) -> ExitCode {
     }
 }
 
-/// Seed an empty database and fill in missing search text.
+/// Bring the data to the shipped release (seed an empty database) and fill in missing
+/// search text; one log line says what happened.
 async fn prepare(db: &Db) -> crate::db::Result<()> {
-    if db.is_empty().await? {
-        db.seed().await?;
-        tracing::info!("seeded an empty database");
+    let r = db.upgrade(false).await?;
+    if r.seeded {
+        tracing::info!(release = r.to, "seeded an empty database");
+    } else if r.batch.is_some() {
+        tracing::info!(from = r.from, to = r.to, counts = %r.counts(), batch = r.batch.as_deref().unwrap_or_default(), "data release applied");
     }
     backfill_search(db).await.map(|_| ())
+}
+
+/// What `pacts seed` did (or would do).
+fn print_report(r: &crate::db::release::Report, dry_run: bool, backend: &str) {
+    let verb = if dry_run { "would" } else { "did" };
+    if r.seeded {
+        println!(
+            "empty database: {verb} load release {} whole ({backend})",
+            r.to
+        );
+        return;
+    }
+    if r.from >= r.to {
+        println!("release {} already held; nothing to do ({backend})", r.from);
+        return;
+    }
+    println!(
+        "release {} -> {} ({backend}){}",
+        r.from,
+        r.to,
+        if dry_run {
+            ", dry run: nothing written"
+        } else {
+            ""
+        }
+    );
+    for (c, k) in &r.added {
+        println!("add     {c} {k}");
+    }
+    for (c, k, fields) in &r.changed {
+        println!("change  {c} {k}: {}", fields.join(", "));
+    }
+    for (c, k) in &r.removed {
+        println!("remove  {c} {k}");
+    }
+    for x in &r.conflicts {
+        println!(
+            "skip    {} {} {}: release {} / database {}",
+            x.collection, x.key, x.field, x.release_value, x.database_value
+        );
+    }
+    println!("{}", r.counts());
+    if let Some(b) = &r.batch {
+        println!(
+            "change log batch {b} (POST /v1/changes/{{id}}/revert on any of its changes undoes it)"
+        );
+    }
 }
 
 async fn check(db: &Db) -> anyhow::Result<ExitCode> {

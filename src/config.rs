@@ -86,8 +86,17 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply migrations and exit.
     Migrate,
-    /// Apply migrations and load the seed data (idempotent).
-    Seed,
+    /// Apply migrations and bring the data to the shipped release: an empty database gets
+    /// it whole, one that holds an earlier release gets the difference (curators' changes
+    /// are kept and listed as conflicts). Idempotent.
+    Seed {
+        /// Print what would change, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write the database's content as reference CSV files into DIR (the format of
+    /// seeds/reference/), so that curated changes can become the next release.
+    Export { dir: std::path::PathBuf },
     /// Validate the stored data and print counts; exits 1 if anything is wrong.
     Check,
     /// Ask the local server whether it is ready (for container health checks): exits 0

@@ -73,3 +73,36 @@ pub async fn request_span(req: Request, next: Next) -> Response {
     });
     resp
 }
+
+/// Request ids that cost an atomic increment: a random per-process prefix and a counter
+/// (`3f9a1c2b-000000000000002a`), unique across processes and restarts without a random
+/// draw per request. A client's own `X-Request-Id` is kept as it is.
+#[derive(Clone)]
+pub struct RequestIds {
+    prefix: std::sync::Arc<str>,
+    next: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        let mut b = [0u8; 4];
+        let _ = getrandom::fill(&mut b);
+        let prefix: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        RequestIds {
+            prefix: prefix.into(),
+            next: Default::default(),
+        }
+    }
+}
+
+impl tower_http::request_id::MakeRequestId for RequestIds {
+    fn make_request_id<B>(
+        &mut self,
+        _: &axum::http::Request<B>,
+    ) -> Option<tower_http::request_id::RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        axum::http::HeaderValue::from_str(&format!("{}-{n:016x}", self.prefix))
+            .ok()
+            .map(tower_http::request_id::RequestId::new)
+    }
+}

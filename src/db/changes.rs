@@ -170,7 +170,7 @@ pub async fn revert(db: &Db, id: i64, ctx: &WriteCtx) -> Result<Option<Vec<Chang
     let rows: Vec<ChangeRow> = tx
         .fetch_as(
             format!("{SELECT} where batch = $1 order by id desc"),
-            &[Val::text(target.batch)],
+            &[Val::text(target.batch.clone())],
         )
         .await?;
     for change in rows.into_iter().map(Change::from) {
@@ -197,6 +197,7 @@ pub async fn revert(db: &Db, id: i64, ctx: &WriteCtx) -> Result<Option<Vec<Chang
             }
         }
     }
+    super::release::reverted(&mut tx, &target.batch).await?;
     let made: Vec<ChangeRow> = tx
         .fetch_as(
             format!("{SELECT} where batch = $1 order by id"),

@@ -56,7 +56,7 @@ pub enum Error {
     },
     /// The row breaks a rule checked against stored data (a reference to nothing, an
     /// overlapping period): one entry per field.
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] Invalid),
     /// The caller's precondition on the current row does not hold.
     #[error("the precondition on the current row does not hold")]

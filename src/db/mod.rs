@@ -5,10 +5,12 @@
 
 pub mod changes;
 pub mod error;
+pub mod export;
 pub mod idempotency;
 pub mod questions;
 pub mod read;
-mod rules;
+pub mod release;
+pub(crate) mod rules;
 pub mod seed;
 pub mod tokens;
 mod tx;

@@ -48,11 +48,14 @@ async fn resolve_ref(tx: &mut Tx, target: &Resource, given: &str) -> Result<Opti
 
 /// Check (and canonicalise) references, sources, unique fields and overlapping periods
 /// inside the write transaction. `own_key` is the row being replaced, if any.
+/// `restoring`: a revert puts back a row as it was; rules added since it was written (a
+/// period before its organisation existed) do not stop that.
 pub(super) async fn check_rules(
     tx: &mut Tx,
     res: &'static Resource,
     input: &mut Input,
     own_key: Option<&Val>,
+    restoring: bool,
 ) -> Result<()> {
     let mut errors = Vec::new();
     let own = own_key.or(input.key.as_ref()).cloned();
@@ -87,6 +90,9 @@ pub(super) async fn check_rules(
     }
     if errors.is_empty() {
         check_overlap(tx, res, input, own_key, &mut errors).await?;
+        if !restoring {
+            check_not_before(tx, res, input, &mut errors).await?;
+        }
     }
     if !errors.is_empty() {
         return Err(Invalid(errors).into());
@@ -178,6 +184,81 @@ async fn check_unique(
                 value,
             });
         }
+    }
+    Ok(())
+}
+
+/// The earliest day the row at `key` of `target`, or one of its predecessors, began;
+/// `None` when any of them has no such date (nothing to hold a period to).
+pub(super) async fn lineage_start(
+    tx: &mut Tx,
+    target: &Resource,
+    key: &Val,
+    date_field: &str,
+) -> Result<Option<chrono::NaiveDate>> {
+    let link = target.lineage.unwrap_or("null");
+    let mut earliest: Option<chrono::NaiveDate> = None;
+    let mut next = Some(key.clone());
+    let mut seen = Vec::new();
+    while let Some(k) = next.take() {
+        if seen.contains(&k) || seen.len() > 16 {
+            break;
+        }
+        seen.push(k.clone());
+        let rows = tx
+            .fetch(
+                format!(
+                    "select {date_field}, {link} from {} where {} = $1",
+                    target.table, target.key
+                ),
+                std::slice::from_ref(&k),
+                &[super::Col::Date, super::Col::Text],
+            )
+            .await?;
+        let Some(row) = rows.first() else { break };
+        match row[0] {
+            Val::Date(Some(d)) => earliest = Some(earliest.map_or(d, |e| e.min(d))),
+            _ => return Ok(None),
+        }
+        next = row[1].as_text().map(Val::text);
+    }
+    Ok(earliest)
+}
+
+/// A period may not start before the row it belongs to began (an organisation's founding,
+/// an agreement's signature), unless a predecessor covers the day.
+async fn check_not_before(
+    tx: &mut Tx,
+    res: &Resource,
+    input: &Input,
+    errors: &mut Vec<FieldError>,
+) -> Result<()> {
+    let Some(period) = res.period else {
+        return Ok(());
+    };
+    let Some((ref_field, date_field)) = period.not_before else {
+        return Ok(());
+    };
+    let (Some(Val::Date(Some(start))), Some(target_key)) =
+        (input.get(period.start), input.get(ref_field))
+    else {
+        return Ok(());
+    };
+    let Some(Kind::Ref(target)) = res.field(ref_field).map(|f| f.kind) else {
+        return Ok(());
+    };
+    if let Some(began) = lineage_start(tx, target.0, target_key, date_field).await?
+        && *start < began
+    {
+        errors.push(FieldError::new(
+            period.start,
+            format!(
+                "{start} is before the {} {} began ({began}); a {} starts on or after that day (or a predecessor's)",
+                target.0.singular,
+                target_key.key_text(),
+                res.singular
+            ),
+        ));
     }
     Ok(())
 }

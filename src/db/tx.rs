@@ -65,7 +65,8 @@ impl Tx {
 
     /// Run several statements of fixed SQL (no values), without a deadline: a script
     /// such as the seed may take longer than one query should.
-    pub async fn execute_script(&mut self, sql: &'static str) -> Result<()> {
+    pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
+        let sql = AssertSqlSafe(sql.to_string());
         match self {
             Tx::Sqlite(tx) => {
                 sqlx::raw_sql(sql).execute(&mut **tx).await?;

@@ -12,7 +12,7 @@ use super::idempotency::{self, Idem};
 use super::read::{get_sql, key_col, search_text, to_json};
 use super::rules::{check_rules, exists};
 use super::seed::bump_version;
-use super::{Db, Error, Result, Rows, Tx, Val};
+use super::{Db, Error, Result, Tx, Val};
 use crate::input::{self, Input, Mode};
 use crate::model::{KeyKind, OnCascade, Resource};
 
@@ -86,13 +86,44 @@ fn search_of(res: &Resource, input: &Input) -> Val {
     }))
 }
 
-async fn insert_row(tx: &mut Tx, res: &Resource, input: &Input) -> Result<Val> {
-    let mut cols: Vec<&str> = Vec::new();
-    let mut vals: Vec<Val> = Vec::new();
-    if let Some(k) = &input.key {
-        cols.push(res.key);
-        vals.push(k.clone());
+/// The next server-assigned id of a table: from a counter that only grows (an id is never
+/// handed out twice, on either backend) and starts above every id a release uses.
+async fn next_id(tx: &mut Tx, table: &str) -> Result<Val> {
+    let n = tx
+        .fetch_one_int(
+            "update id_counters set next = next + 1 where name = $1 returning next - 1",
+            &[Val::text(table)],
+        )
+        .await?;
+    if n == 0 {
+        return Err(Error::internal(format!("no id counter for {table}")));
     }
+    Ok(Val::Int(Some(n)))
+}
+
+/// After an explicit id (PUT, a release): the counter moves past it.
+async fn pass_id(tx: &mut Tx, table: &str, key: &Val) -> Result<()> {
+    tx.execute(
+        "update id_counters set next = $2 + 1 where name = $1 and next <= $2".into(),
+        &[Val::text(table), key.clone()],
+    )
+    .await
+    .map(|_| ())
+}
+
+async fn insert_row(tx: &mut Tx, res: &Resource, input: &Input) -> Result<Val> {
+    let key = match &input.key {
+        Some(k) => {
+            if res.key_kind == KeyKind::Id {
+                pass_id(tx, res.table, k).await?;
+            }
+            k.clone()
+        }
+        None if res.key_kind == KeyKind::Id => next_id(tx, res.table).await?,
+        None => return Err(Error::field(res.key, "is required")),
+    };
+    let mut cols: Vec<&str> = vec![res.key];
+    let mut vals: Vec<Val> = vec![key.clone()];
     for (f, v) in &input.values {
         cols.push(f.name);
         vals.push(v.clone());
@@ -101,22 +132,12 @@ async fn insert_row(tx: &mut Tx, res: &Resource, input: &Input) -> Result<Val> {
     vals.push(search_of(res, input));
     let placeholders: Vec<String> = (1..=vals.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "insert into {} ({}) values ({}) returning {}",
+        "insert into {} ({}) values ({})",
         res.table,
         cols.join(", "),
         placeholders.join(", "),
-        res.key
     );
-    let rows: Rows = tx.fetch(sql, &vals, &[key_col(res)]).await?;
-    let key = rows
-        .into_iter()
-        .next()
-        .map(|mut r| r.remove(0))
-        .ok_or_else(|| Error::internal("insert returned no key"))?;
-    if input.key.is_some() && res.key_kind == KeyKind::Id {
-        // An explicit id (PUT) must not be handed out again by the identity sequence.
-        tx.sync_sequence(res.table).await?;
-    }
+    tx.execute(sql, &vals).await?;
     Ok(key)
 }
 
@@ -167,7 +188,7 @@ pub async fn create(
             key: k.clone(),
         });
     }
-    check_rules(&mut tx, res, &mut input, None).await?;
+    check_rules(&mut tx, res, &mut input, None, false).await?;
     let key = insert_row(&mut tx, res, &input).await?;
     write_sources(&mut tx, res, &key, &input.sources).await?;
     let item = get_tx(&mut tx, res, &key).await?.unwrap_or(Value::Null);
@@ -245,7 +266,7 @@ pub(super) async fn replace_in(
     }
     let before = get_tx(tx, res, key).await?;
     check(cond, before.as_ref())?;
-    check_rules(tx, res, &mut input, Some(key)).await?;
+    check_rules(tx, res, &mut input, Some(key), reverts.is_some()).await?;
     if before.is_some() {
         update_row(tx, res, key, &input).await?;
     } else {

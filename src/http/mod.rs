@@ -33,7 +33,7 @@ use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -145,7 +145,10 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .layer(from_fn_with_state(state, cache::fast_path))
         .layer(from_fn(crate::telemetry::request_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            request_id,
+            crate::telemetry::RequestIds::default(),
+        ))
 }
 
 /// CORS: reads from any origin; writes (and their preflights) only from the configured

@@ -161,6 +161,9 @@ pub struct Period {
     pub end: &'static str,
     /// Two rows equal in these fields may not have overlapping periods.
     pub no_overlap: Option<&'static [&'static str]>,
+    /// The period may not start before the row this reference field names began (its
+    /// date field given here), or before any of that row's predecessors began.
+    pub not_before: Option<(&'static str, &'static str)>,
 }
 
 #[derive(Debug)]
@@ -183,6 +186,8 @@ pub struct Resource {
     /// Fields no two rows may share.
     pub unique: &'static [&'static str],
     pub period: Option<Period>,
+    /// The field naming the row this one continues (an organisation's predecessor).
+    pub lineage: Option<&'static str>,
     /// The fields `q=` searches in.
     pub search: &'static [&'static str],
     /// A key that exists in the seed data, for examples.

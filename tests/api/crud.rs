@@ -79,7 +79,7 @@ async fn pagination_visits_every_row_exactly_once(app: TestApp) {
     loop {
         let r = app.get(&path).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        assert_eq!(r.body["page"]["total"], 339);
+        assert_eq!(r.body["page"]["total"], 364);
         for row in r.body["data"].as_array().unwrap() {
             assert!(seen.insert(row["id"].as_i64().unwrap()), "row seen twice");
         }
@@ -99,7 +99,7 @@ async fn pagination_visits_every_row_exactly_once(app: TestApp) {
             }
         }
     }
-    assert_eq!(seen.len(), 339);
+    assert_eq!(seen.len(), 364);
     assert_eq!(pages, 10);
 }
 
@@ -279,7 +279,7 @@ async fn post_membership_gets_a_server_id(app: TestApp) {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_i64().unwrap();
-    assert!(id > 339, "ids after the seeded ones: {id}");
+    assert!(id > 364, "ids after the seeded ones: {id}");
     assert_eq!(
         r.header("location").unwrap(),
         format!("/v1/memberships/{id}")
@@ -415,10 +415,10 @@ async fn delete_removes_and_then_404(app: TestApp) {
     app.write(Method::DELETE, "/v1/memberships/16", None)
         .await
         .assert_problem(404);
-    assert_eq!(app.total("memberships").await, 338);
+    assert_eq!(app.total("memberships").await, 363);
     let claim = app.write(Method::DELETE, "/v1/claims/c01", None).await;
     assert_eq!(claim.status, 204);
-    assert_eq!(app.total("claims").await, 20);
+    assert_eq!(app.total("claims").await, 21);
 }
 
 async fn delete_of_a_referenced_state_is_409_until_cascade(app: TestApp) {
@@ -442,8 +442,8 @@ async fn delete_of_a_referenced_state_is_409_until_cascade(app: TestApp) {
         .await;
     assert_eq!(ok.status, 204, "{}", ok.text);
     app.get("/v1/states/UZ").await.assert_problem(404);
-    assert_eq!(app.total("memberships").await, 339 - uz_memberships);
-    assert_eq!(app.total("agreement-parties").await, 165 - uz_parties);
+    assert_eq!(app.total("memberships").await, 364 - uz_memberships);
+    assert_eq!(app.total("agreement-parties").await, 195 - uz_parties);
     let report = app.db.check().await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
 }

@@ -80,6 +80,12 @@ impl Resp {
         assert_no_leak(&self.text);
         self
     }
+    /// Assert the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        self
+    }
     /// The field names in a 422's `errors`.
     pub fn error_fields(&self) -> Vec<String> {
         self.body["errors"]
@@ -199,8 +205,9 @@ pub async fn raw_body(app: &TestApp, req: Request<Body>) -> Vec<u8> {
         .to_vec()
 }
 
-/// Build a fresh, migrated, seeded database for one case and run it.
-pub fn run(backend: Backend, f: CaseFn) -> Result<(), Failed> {
+/// Build a fresh, migrated database for one case and run it; seeded with the shipped
+/// release unless `seed` is false (cases that load an earlier release themselves).
+pub fn run(backend: Backend, f: CaseFn, seed: bool) -> Result<(), Failed> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -228,7 +235,9 @@ pub fn run(backend: Backend, f: CaseFn) -> Result<(), Failed> {
             }
         };
         db.migrate().await.map_err(|e| e.to_string())?;
-        db.seed().await.map_err(|e| e.to_string())?;
+        if seed {
+            db.seed().await.map_err(|e| e.to_string())?;
+        }
         let token = tokens::create(&db, "tester")
             .await
             .map_err(|e| e.to_string())?

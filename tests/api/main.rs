@@ -11,6 +11,7 @@ mod layers;
 mod ops;
 mod queries;
 mod questions;
+mod releases;
 mod reliability;
 mod seed;
 mod server;
@@ -35,16 +36,19 @@ fn main() {
     cases.extend(questions::cases());
     cases.extend(reliability::cases());
     cases.extend(layers::cases());
+    cases.extend(releases::cases());
 
     let mut trials = Vec::new();
     for case in &cases {
         let (name, f) = (case.name, case.run);
+        // Cases about releases load an earlier release themselves.
+        let seed = !name.starts_with("release_");
         trials.push(Trial::test(format!("sqlite::{name}"), move || {
-            harness::run(Backend::Sqlite, f)
+            harness::run(Backend::Sqlite, f, seed)
         }));
         let pg_url = pg.clone();
         let t = Trial::test(format!("postgres::{name}"), move || match pg_url {
-            Some(url) => harness::run(Backend::Postgres(url), f),
+            Some(url) => harness::run(Backend::Postgres(url), f, seed),
             None => Err("TEST_DATABASE_URL is not set".into()),
         });
         trials.push(if pg.is_none() {
@@ -57,6 +61,7 @@ fn main() {
     trials.extend(server::trials());
     trials.push(server::scale_out_trial(pg.clone()));
     trials.extend(harness::static_trials());
+    trials.push(layers::log_trial());
 
     if pg.is_none() {
         eprintln!(

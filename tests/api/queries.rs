@@ -51,12 +51,12 @@ async fn ok(app: &TestApp, path: &str) -> Resp {
 }
 
 async fn a_state_is_a_member_on_the_day_it_joins_and_not_the_day_before(app: TestApp) {
-    // Kyrgyzstan joined the EAEU on 2015-08-12 (M-row, likely).
-    let before = ok(&app, "/v1/organisations/eaeu/members?as_of=2015-08-11").await;
+    // Kyrgyzstan joined the EAEU on 2015-08-06 (M076; release 2 corrected 2015-08-12).
+    let before = ok(&app, "/v1/organisations/eaeu/members?as_of=2015-08-05").await;
     assert!(!codes(&before).contains(&"KG".to_string()));
-    let on = ok(&app, "/v1/organisations/eaeu/members?as_of=2015-08-12").await;
+    let on = ok(&app, "/v1/organisations/eaeu/members?as_of=2015-08-06").await;
     assert!(codes(&on).contains(&"KG".to_string()));
-    let after = ok(&app, "/v1/organisations/eaeu/members?as_of=2015-08-13").await;
+    let after = ok(&app, "/v1/organisations/eaeu/members?as_of=2015-08-07").await;
     assert!(codes(&after).contains(&"KG".to_string()));
     // The EAEU itself starts on 2015-01-01.
     assert!(codes(&ok(&app, "/v1/organisations/eaeu/members?as_of=2014-12-31").await).is_empty());
@@ -67,13 +67,13 @@ async fn a_state_is_a_member_on_the_day_it_joins_and_not_the_day_before(app: Tes
     // The state's own view agrees.
     let kg = ok(
         &app,
-        "/v1/states/KG/memberships?as_of=2015-08-12&organisation=eaeu",
+        "/v1/states/KG/memberships?as_of=2015-08-06&organisation=eaeu",
     )
     .await;
     assert_eq!(kg.body["data"].as_array().unwrap().len(), 1);
     let kg = ok(
         &app,
-        "/v1/states/KG/memberships?as_of=2015-08-11&organisation=eaeu",
+        "/v1/states/KG/memberships?as_of=2015-08-05&organisation=eaeu",
     )
     .await;
     assert_eq!(kg.body["data"].as_array().unwrap().len(), 0);
@@ -838,7 +838,7 @@ async fn sorting_by_fields_with_cursor_pagination(app: TestApp) {
             }
         }
         assert_eq!(walked, all, "sort={sort}");
-        assert_eq!(all.len(), 339);
+        assert_eq!(all.len(), 364);
         if sort == "left_on" {
             let first_null = whole.body["data"]
                 .as_array()
@@ -873,7 +873,7 @@ async fn pagination_visits_every_row_once_while_rows_are_inserted(app: TestApp) 
         }
         // Someone adds a period between our page requests.
         let body = json!({"state": "KZ", "organisation": "csto", "role": "pa_observer",
-                          "joined_on": format!("19{:02}-01-01", 10 + inserted), "left_on": format!("19{:02}-06-01", 10 + inserted),
+                          "joined_on": format!("20{:02}-01-01", 30 + inserted), "left_on": format!("20{:02}-06-01", 30 + inserted),
                           "sources": ["seed-article"]});
         assert_eq!(
             app.write(Method::POST, "/v1/memberships", Some(&body))
@@ -888,7 +888,7 @@ async fn pagination_visits_every_row_once_while_rows_are_inserted(app: TestApp) 
         }
     }
     assert!(seen.values().all(|n| *n == 1), "a row was served twice");
-    for id in 1..=339 {
+    for id in 1..=364 {
         assert_eq!(seen.get(&id), Some(&1), "seeded row {id} missed");
     }
 }

@@ -95,7 +95,7 @@ async fn malformed_or_empty_json_is_400(app: TestApp) {
     )
     .await;
     r.assert_problem(400);
-    assert_eq!(app.total("sources").await, 184);
+    assert_eq!(app.total("sources").await, 255);
 }
 
 async fn wrong_or_missing_content_type_is_415(app: TestApp) {
@@ -452,7 +452,7 @@ async fn oversized_bodies_are_413(app: TestApp) {
     )
     .await;
     r.assert_problem(422);
-    assert_eq!(app.total("sources").await, 184);
+    assert_eq!(app.total("sources").await, 255);
 }
 
 async fn wrong_methods_are_405_with_allow(app: TestApp) {

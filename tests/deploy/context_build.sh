@@ -4,6 +4,7 @@
 # same cargo command there. A file the build needs but no COPY names fails here, as it
 # would in `docker build`. The target directory is shared with the checkout's, so only
 # pacts itself is compiled again (dependencies are the same crates at the same versions).
+# Run after `cargo build --release` (CI does).
 #   tests/deploy/context_build.sh
 set -euo pipefail
 root=$(realpath "$(dirname "$0")/../..")
@@ -30,6 +31,6 @@ done <<< "$copies"
 cmd=$(printf '%s\n' "$stage" | grep -oE 'cargo build[^&;\\]*' | head -1 | sed 's/ *$//')
 [ -n "$cmd" ] || { echo "FAIL: no cargo build in the build stage"; exit 1; }
 echo "context: $(cd "$ctx" && find . -type f | wc -l) files from $(printf '%s\n' "$copies" | wc -l) COPY lines; running: $cmd"
-(cd "$ctx" && CARGO_TARGET_DIR="$root/target/context-build" $cmd)
-"$root/target/context-build/release/pacts" --version
+(cd "$ctx" && CARGO_TARGET_DIR="$root/target" $cmd)
+"$root/target/release/pacts" --version
 echo "image context: 1 passed, 0 failed"

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 
-from common import create_token, free_port, request, start, stop, wait_for
+from common import free_port, request, start, stop, wait_for
 from pg_outage import Cluster
 
 PASSWORD = "p@ss:w/rd#?&x"
@@ -75,8 +75,8 @@ def main():
                     "hostssl all all 127.0.0.1/32 trust\n"
                     "host all all 127.0.0.1/32 reject\n")
         cluster.start()
-        cluster.as_pg(["psql", "-h", cluster.dir, "-p", str(cluster.port), "-U", "postgres", "-qc",
-                       f"create role pacts login password '{PASSWORD}'; create database pacts owner pacts"])
+        for sql in (f"create role pacts login password '{PASSWORD}'", "create database pacts owner pacts"):
+            cluster.as_pg(["psql", "-h", cluster.dir, "-p", str(cluster.port), "-U", "postgres", "-qc", sql])
         base = f"postgres://postgres@localhost:{cluster.port}/postgres"
         ca = os.path.join(certs, "ca.crt")
         other = os.path.join(certs, "other-ca.crt")

@@ -25,6 +25,9 @@ python3 kill9.py --bin "$bin" --runs 20
 echo "== D1/D4/D7: PostgreSQL outages on a throwaway cluster"
 python3 pg_outage.py --bin "$bin"
 
+echo "== PostgreSQL over TLS on a throwaway cluster (require, verify-full, PGPASSWORD)"
+python3 pg_tls.py --bin "$bin"
+
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 sweep() { # backend url
@@ -48,4 +51,4 @@ sweep() { # backend url
 sweep sqlite "sqlite://$work/sweep.db"
 psql "$pg_base/postgres" -qc "drop database if exists pacts_faults" -c "create database pacts_faults"
 sweep postgres "$pg_base/pacts_faults"
-echo "faults: 6 passed, 0 failed"
+echo "faults: 7 passed, 0 failed"

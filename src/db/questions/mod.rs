@@ -101,6 +101,17 @@ fn select(db: &Db, cols: &[Column], link: &str, fact: &str) -> String {
     select.join(", ")
 }
 
+/// Participation as it was on the day: before `participation_since` it was active.
+fn on_day(rows: &mut [MembershipRow], as_of: AsOf) {
+    if let AsOf::Date(d) = as_of {
+        for r in rows {
+            if r.participation_since.is_some_and(|since| d < since) {
+                r.participation = "active".into();
+            }
+        }
+    }
+}
+
 /// Membership rows with the state's and organisation's names, in the given order.
 async fn membership_rows(db: &Db, w: &Where, order: &str) -> Result<Vec<MembershipRow>> {
     let sql = format!(
@@ -208,6 +219,7 @@ pub async fn members(
     for r in &mut rows {
         r.lineage = Some(r.organisation != org.slug);
     }
+    on_day(&mut rows, as_of);
     Ok(rows)
 }
 
@@ -232,7 +244,9 @@ pub async fn state_memberships(
     push_held(&mut w, as_of);
     push_filter(&mut w, f, true);
     let order = format!("m.joined_on, {}, m.role", db.collate_c("m.organisation"));
-    membership_rows(db, &w, &order).await
+    let mut rows = membership_rows(db, &w, &order).await?;
+    on_day(&mut rows, as_of);
+    Ok(rows)
 }
 
 /// Memberships held on the date by the filter's states in its organisations.
@@ -245,7 +259,9 @@ pub async fn held_by(db: &Db, as_of: AsOf, f: &Filter) -> Result<Vec<MembershipR
         db.collate_c("m.organisation"),
         db.collate_c("m.state")
     );
-    membership_rows(db, &w, &order).await
+    let mut rows = membership_rows(db, &w, &order).await?;
+    on_day(&mut rows, as_of);
+    Ok(rows)
 }
 
 /// Agreement party rows (former parties included) for one agreement or one state.

@@ -262,9 +262,11 @@ fn row_schemas(schemas: &mut Map<String, Value>) {
         "required": ["state", "state_name", "region", "roles", "memberships"],
         "properties": {
         "state": {"type": "string"}, "state_name": {"type": "string"}, "region": region.clone(), "roles": roles, "memberships": rows}}));
-    schemas.insert("MatrixRow".into(), json!({"type": "object", "required": ["state", "state_name", "region", "cells"], "properties": {
+    schemas.insert("MatrixRow".into(), json!({"type": "object", "required": ["state", "state_name", "region", "cells", "participation"], "properties": {
         "state": {"type": "string"}, "state_name": {"type": "string"}, "region": region,
-        "cells": {"type": "array", "items": nullable(schema_ref("Role")), "description": "The role held in each column's organisation, or null."}}}));
+        "cells": {"type": "array", "items": nullable(schema_ref("Role")), "description": "The role held in each column's organisation, or null."},
+        "participation": {"type": "array", "items": nullable(schema_ref("Participation")),
+            "description": "Beside each cell: the participation on that day where it was not active (frozen, suspended, inactive), else null."}}}));
     schemas.insert("MatrixColumn".into(), json!({"type": "object", "required": ["slug", "acronym", "name", "kind", "membership_coverage"], "properties": {
         "slug": {"type": "string"}, "acronym": text_or_null(), "name": {"type": "string"}, "kind": nullable(vocab_schema(ORG_KINDS)),
         "membership_coverage": vocab_schema(COVERAGE)}}));

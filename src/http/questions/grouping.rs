@@ -47,13 +47,16 @@ pub struct OverlapRow {
     pub memberships: Vec<MembershipRow>,
 }
 
-/// One state of the matrix: the role held in each column's organisation, or null.
+/// One state of the matrix: the role held in each column's organisation, or null, and
+/// beside it the participation on that day where it was not active (frozen, suspended,
+/// inactive), else null.
 #[derive(Debug, Serialize)]
 pub struct MatrixRow {
     pub state: String,
     pub state_name: String,
     pub region: Option<String>,
     pub cells: Vec<Option<String>>,
+    pub participation: Vec<Option<String>>,
 }
 
 /// Group memberships by `group` and keep the groups in which every one of `required`
@@ -120,18 +123,25 @@ pub fn overlap_rows(held: Vec<MembershipRow>, organisations: &[String]) -> Vec<O
         .collect()
 }
 
-/// The matrix's rows: `states` in order, a cell per organisation slug.
-pub fn matrix_rows(states: Vec<StateInfo>, slugs: &[String], roles: &Roles) -> Vec<MatrixRow> {
+/// The matrix's rows: `states` in order, a cell per organisation slug; `participation`
+/// holds the participation of the memberships shown where it was not active.
+pub fn matrix_rows(
+    states: Vec<StateInfo>,
+    slugs: &[String],
+    roles: &Roles,
+    participation: &Roles,
+) -> Vec<MatrixRow> {
     states
         .into_iter()
-        .map(|s| MatrixRow {
-            cells: slugs
-                .iter()
-                .map(|o| roles.get(&(s.code.clone(), o.clone())).cloned())
-                .collect(),
-            state: s.code,
-            state_name: s.name,
-            region: s.region,
+        .map(|s| {
+            let at = |m: &Roles, o: &String| m.get(&(s.code.clone(), o.clone())).cloned();
+            MatrixRow {
+                cells: slugs.iter().map(|o| at(roles, o)).collect(),
+                participation: slugs.iter().map(|o| at(participation, o)).collect(),
+                state: s.code.clone(),
+                state_name: s.name.clone(),
+                region: s.region.clone(),
+            }
         })
         .collect()
 }
@@ -155,5 +165,5 @@ pub fn flat_matrix(row: &MatrixRow, slugs: &[String]) -> Value {
         .zip(&row.cells)
         .map(|(s, c)| (s.clone(), c.clone().map_or(Value::Null, Value::String)))
         .collect();
-    flat(row, &["cells"], roles)
+    flat(row, &["cells", "participation"], roles)
 }

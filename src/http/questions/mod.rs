@@ -328,12 +328,20 @@ async fn matrix(State(state): State<AppState>, Q(p): Q<Matrix>) -> ApiResult<Res
     let mut states =
         questions::states(&state.db, named_states.as_deref(), f.region.as_deref()).await?;
     let mut roles = Roles::new();
+    let mut participation = Roles::new();
     if !slugs.is_empty() {
         f.organisations = Some(slugs.clone());
         f.kinds = None;
         f.states = named_states.clone();
-        for m in questions::held_by(&state.db, AsOf::Date(day), &f).await? {
+        let held = questions::held_by(&state.db, AsOf::Date(day), &f).await?;
+        for m in &held {
             strongest(&mut roles, &m.state, &m.organisation, &m.role);
+        }
+        for m in held {
+            let k = (m.state.clone(), m.organisation.clone());
+            if m.participation != "active" && roles.get(&k) == Some(&m.role) {
+                participation.insert(k, m.participation);
+            }
         }
     }
     if named_states.is_none() {
@@ -343,7 +351,7 @@ async fn matrix(State(state): State<AppState>, Q(p): Q<Matrix>) -> ApiResult<Res
                 .any(|o| roles.contains_key(&(s.code.clone(), o.clone())))
         });
     }
-    let rows = matrix_rows(states, &slugs, &roles);
+    let rows = matrix_rows(states, &slugs, &roles, &participation);
     let data = match p.format {
         Format::Json => values(&rows),
         Format::Csv => rows.iter().map(|r| flat_matrix(r, &slugs)).collect(),
