@@ -11,6 +11,7 @@ use crate::harness::{Case, TestApp};
 pub fn cases() -> Vec<Case> {
     cases![
         release_upgrade_keeps_every_curator_edit_and_reverts_cleanly,
+        release_upgrades_started_at_once_apply_it_once,
         export_round_trip_gives_identical_answers,
         participation_is_evaluated_on_the_day_asked,
         a_period_before_the_organisation_existed_is_422_unless_lineage_covers_it,
@@ -411,4 +412,32 @@ async fn lineage_follows_every_predecessor(app: TestApp) {
             .iter()
             .any(|m| m["organisation"] == "eurasec")
     );
+}
+
+/// Processes starting together over one database (here: four upgrades at once on one
+/// pool) apply a release once: the upgrade runs under the write lock and reads the release
+/// held inside it.
+async fn release_upgrades_started_at_once_apply_it_once(app: TestApp) {
+    app.db.load_release_sql(RELEASE_1_SQL, 1).await.unwrap();
+    let (a, b, c, d) = tokio::join!(
+        app.db.upgrade(false),
+        app.db.upgrade(false),
+        app.db.upgrade(false),
+        app.db.upgrade(false)
+    );
+    let reports = [a.unwrap(), b.unwrap(), c.unwrap(), d.unwrap()];
+    let applied: Vec<_> = reports.iter().filter(|r| r.batch.is_some()).collect();
+    assert_eq!(applied.len(), 1, "exactly one applies the release");
+    assert_eq!(app.db.release_held().await.unwrap(), 2);
+    assert_eq!(app.total("memberships").await, 364);
+    let log = app
+        .write(Method::GET, "/v1/changes?token=release%202&limit=1", None)
+        .await;
+    let total = log.body["page"]["total"].as_i64().unwrap() as usize;
+    let rows = applied[0].added.len() + applied[0].changed.len();
+    assert!(
+        total >= rows && total <= rows + 4,
+        "one batch of changes: {total}"
+    );
+    assert!(app.db.check().await.unwrap().problems.is_empty());
 }
