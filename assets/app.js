@@ -26,9 +26,11 @@
     for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
     return e;
   }
-  function roleBadge(role) {
+  function roleBadge(role, participation) {
     if (!role) return el("span", { className: "muted", text: "–", title: "no membership" });
-    return el("span", { className: "role role-" + role, title: role.replace(/_/g, " "), text: ROLE_LABEL[role] || role });
+    const title = role.replace(/_/g, " ") + (participation ? ` (participation ${participation} on this day)` : "");
+    const text = (ROLE_LABEL[role] || role) + (participation ? " *" : "");
+    return el("span", { className: "role role-" + role + (participation ? " participation-" + participation : ""), title, text });
   }
   async function api(path) {
     const r = await fetch(path, { headers: { Accept: "application/json" } });
@@ -50,7 +52,8 @@
   function fail(e) { show(el("p", { className: "error", role: "alert", text: "Could not load: " + e.message })); }
   function legend() {
     return el("div", { className: "legend", "aria-label": "Legend" },
-      Object.keys(ROLE_LABEL).map((r) => el("span", {}, roleBadge(r), " " + r.replace(/_/g, " "))));
+      Object.keys(ROLE_LABEL).map((r) => el("span", {}, roleBadge(r), " " + r.replace(/_/g, " "))),
+      el("span", {}, roleBadge("member", "frozen"), " participation frozen, suspended or inactive on the day"));
   }
   function daysBetween(a, b) { return Math.round((Date.parse(b) - Date.parse(a)) / 86400000); }
   function addDays(d, n) { return new Date(Date.parse(d) + n * 86400000).toISOString().slice(0, 10); }
@@ -83,7 +86,9 @@
           el("a", { href: "#/org/" + c.slug, text: c.acronym || c.slug }), c.membership_coverage === "partial" ? "*" : "")))),
       el("tbody", {}, m.data.map((row) => el("tr", { "data-state": row.state },
         el("th", { scope: "row" }, el("a", { href: "#/state/" + row.state, text: row.state_name })),
-        row.cells.map((role, i) => el("td", { className: "cell", "data-org": cols[i].slug, "data-role": role || "" }, roleBadge(role)))))));
+        row.cells.map((role, i) => el("td", { className: "cell", "data-org": cols[i].slug, "data-role": role || "",
+          "data-participation": (row.participation && row.participation[i]) || "" },
+          roleBadge(role, row.participation && row.participation[i])))))));
     show(el("h2", { text: "Who belonged to what on " + m.as_of }),
       el("div", { className: "controls" }, el("label", {}, "Date ", slider), el("label", {}, "Day ", dateInput), el("label", {}, "Region ", regionSel)),
       legend(), el("div", { className: "scroll" }, table),

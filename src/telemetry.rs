@@ -45,25 +45,50 @@ pub fn init_for_tests() {
     }
 }
 
-/// Run the request inside its span: `request{id, method, route, cache}`. The route is
-/// filled in once routing (or the cache) knows it; every log line of the request, errors
-/// included, carries these fields. One access line per request is logged at info, with
-/// the status and the time taken.
-pub async fn request_span(req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
+/// The outermost middleware: give the request an id (the client's `X-Request-Id`, or a
+/// new one) and answer with it, run it inside its span `request{id, method, route, cache}`
+/// (the route is filled in once routing or the cache knows it; every log line of the
+/// request, errors included, carries these fields), answer it from the response cache when
+/// possible (the hot path needs no other layer), and log one access line at info with the
+/// status and the time taken.
+pub async fn front(
+    axum::extract::State(state): axum::extract::State<crate::http::AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let id = match req.headers().get("x-request-id") {
+        Some(v) => v.clone(),
+        None => {
+            let v = state.request_ids.next();
+            req.headers_mut().insert("x-request-id", v.clone());
+            v
+        }
+    };
     let span = tracing::info_span!(
         "request",
-        id = %id,
+        id = %id.to_str().unwrap_or("-"),
         method = %req.method(),
         route = tracing::field::Empty,
         cache = tracing::field::Empty,
     );
-    let started = Instant::now();
-    let resp = next.run(req).instrument(span.clone()).await;
+    let answer = async {
+        let current = tracing::Span::current();
+        let cached = crate::http::cache::from_cache(
+            &state,
+            req.method(),
+            req.uri(),
+            req.headers(),
+            &current,
+        )
+        .await;
+        match cached {
+            Some(resp) => resp,
+            None => next.run(req).await,
+        }
+    };
+    let mut resp = answer.instrument(span.clone()).await;
+    resp.headers_mut().insert("x-request-id", id);
     span.in_scope(|| {
         tracing::info!(
             status = resp.status().as_u16(),
@@ -77,7 +102,7 @@ pub async fn request_span(req: Request, next: Next) -> Response {
 /// Request ids that cost an atomic increment: a random per-process prefix and a counter
 /// (`3f9a1c2b-000000000000002a`), unique across processes and restarts without a random
 /// draw per request. A client's own `X-Request-Id` is kept as it is.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct RequestIds {
     prefix: std::sync::Arc<str>,
     next: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -95,14 +120,11 @@ impl Default for RequestIds {
     }
 }
 
-impl tower_http::request_id::MakeRequestId for RequestIds {
-    fn make_request_id<B>(
-        &mut self,
-        _: &axum::http::Request<B>,
-    ) -> Option<tower_http::request_id::RequestId> {
+impl RequestIds {
+    /// The next id.
+    pub fn next(&self) -> axum::http::HeaderValue {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         axum::http::HeaderValue::from_str(&format!("{}-{n:016x}", self.prefix))
-            .ok()
-            .map(tower_http::request_id::RequestId::new)
+            .unwrap_or(axum::http::HeaderValue::from_static("-"))
     }
 }

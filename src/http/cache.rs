@@ -104,15 +104,19 @@ impl ResponseCache {
 }
 
 fn request_key(req: &Request) -> String {
-    let accept = req
-        .headers()
+    key_of(req.uri(), req.headers())
+}
+
+/// The cache key: path, query, `Accept`, and today's date (`as_of` defaults to today).
+fn key_of(uri: &axum::http::Uri, headers: &HeaderMap) -> String {
+    let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     format!(
         "{}?{}\n{accept}\n{}",
-        req.uri().path(),
-        req.uri().query().unwrap_or_default(),
+        uri.path(),
+        uri.query().unwrap_or_default(),
         chrono::Utc::now().date_naive()
     )
 }
@@ -220,42 +224,48 @@ pub async fn conditional_get(State(state): State<AppState>, req: Request, next: 
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// The hot path, outside routing and the other layers (inside the request id and the
-/// request's span): an anonymous `GET` whose answer is in the cache for the current data
-/// version is answered here, without the database. Everything else (and every request
-/// from a browser `Origin`, which needs CORS headers) goes the normal way.
-pub async fn fast_path(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let eligible = req.method() == Method::GET
-        && req.uri().path().starts_with("/v1/")
-        && reads_data(&req)
-        && !req.headers().contains_key(header::AUTHORIZATION)
-        && !req.headers().contains_key(header::ORIGIN)
+/// The hot path: an anonymous `GET` whose answer is in the cache for the current data
+/// version, answered without routing, the other layers or the database (`None`: take the
+/// normal way; so does every request from a browser `Origin`, which needs CORS headers).
+/// Called by the outermost middleware, inside the request's span.
+pub async fn from_cache(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    span: &tracing::Span,
+) -> Option<Response> {
+    let path = uri.path();
+    let eligible = method == Method::GET
+        && path.starts_with("/v1/")
+        && !path.starts_with("/v1/changes")
+        && !headers.contains_key(header::AUTHORIZATION)
+        && !headers.contains_key(header::ORIGIN)
         && state.ready.load(std::sync::atomic::Ordering::Acquire);
     if !eligible {
-        return next.run(req).await;
+        return None;
     }
     let started = Instant::now();
     let version = match state.version.current(&state.db).await {
         Ok(v) => v,
-        Err(e) => return ApiError::from(e).into_response(),
+        // The database is not answering: say so now rather than wait for it again.
+        Err(e) => return Some(ApiError::from(e).into_response()),
     };
-    let Some(hit) = state.cache.get(&request_key(&req), version) else {
-        return next.run(req).await;
-    };
-    let mut resp = from_entry(&hit, req.headers());
+    let hit = state.cache.get(&key_of(uri, headers), version)?;
+    let mut resp = from_entry(&hit, headers);
     resp.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    tracing::Span::current().record("route", hit.route.as_str());
-    tracing::Span::current().record("cache", "hit");
+    span.record("route", hit.route.as_str());
+    span.record("cache", "hit");
     super::metrics::observe(
         "GET",
         &hit.route,
         resp.status().as_u16(),
         started.elapsed().as_secs_f64(),
     );
-    resp
+    Some(resp)
 }
 
 /// After a write of this process: the next read must see it.

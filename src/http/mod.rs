@@ -33,7 +33,6 @@ use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -52,6 +51,8 @@ pub struct AppState {
     pub auth_limiter: Arc<auth::AuthLimiter>,
     pub version: Arc<version::Version>,
     pub cache: Arc<cache::ResponseCache>,
+    /// Request ids for requests that come without one.
+    pub request_ids: crate::telemetry::RequestIds,
     /// Proxies whose forwarding headers name the client.
     pub trusted_proxies: Arc<Vec<auth::Cidr>>,
 }
@@ -92,6 +93,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
             options.cache_bytes.unwrap_or(cache::CACHE_BYTES),
         )),
         trusted_proxies: Arc::new(options.trusted_proxies),
+        request_ids: crate::telemetry::RequestIds::default(),
     };
     let mut router = Router::new();
     for res in RESOURCES {
@@ -106,7 +108,6 @@ pub fn app_with(db: Db, options: Options) -> Router {
                 items::item_routes(res),
             );
     }
-    let request_id = HeaderName::from_static("x-request-id");
     router
         .merge(questions::routes())
         .route("/", get(ui::dashboard))
@@ -142,13 +143,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
         ))
         .layer(cors(options.cors_origins))
         .layer(encoding::layer())
-        .layer(from_fn_with_state(state, cache::fast_path))
-        .layer(from_fn(crate::telemetry::request_span))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(
-            request_id,
-            crate::telemetry::RequestIds::default(),
-        ))
+        .layer(from_fn_with_state(state, crate::telemetry::front))
 }
 
 /// CORS: reads from any origin; writes (and their preflights) only from the configured

@@ -13,6 +13,7 @@ pub fn cases() -> Vec<Case> {
         release_upgrade_keeps_every_curator_edit_and_reverts_cleanly,
         release_upgrades_started_at_once_apply_it_once,
         export_round_trip_gives_identical_answers,
+        a_seeded_database_serves_exactly_the_release_items,
         participation_is_evaluated_on_the_day_asked,
         a_period_before_the_organisation_existed_is_422_unless_lineage_covers_it,
         server_ids_are_never_reused,
@@ -440,4 +441,30 @@ async fn release_upgrades_started_at_once_apply_it_once(app: TestApp) {
         "one batch of changes: {total}"
     );
     assert!(app.db.check().await.unwrap().problems.is_empty());
+}
+
+/// The upgrade compares the database with the embedded release items, so the two must
+/// agree to the value: every item of release 2 is served exactly, and nothing else.
+async fn a_seeded_database_serves_exactly_the_release_items(app: TestApp) {
+    let release: Value = serde_json::from_str(include_str!("../../seeds/releases/2.json")).unwrap();
+    let mut n = 0;
+    for res in pacts::model::RESOURCES {
+        let items = release["collections"][res.name].as_array().unwrap();
+        assert_eq!(
+            app.total(res.name).await as usize,
+            items.len(),
+            "{}",
+            res.name
+        );
+        for item in items {
+            let key = match &item[res.key] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let served = app.get(&format!("/v1/{}/{key}", res.name)).await;
+            assert_eq!(served.body, *item, "{} {key}", res.name);
+            n += 1;
+        }
+    }
+    assert_eq!(n, 986);
 }

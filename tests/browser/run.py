@@ -11,7 +11,9 @@ No page may raise a JavaScript error. Saves screenshots.
 """
 import argparse
 import html.parser
+import json
 import os
+import urllib.request
 import re
 import shutil
 import subprocess
@@ -122,7 +124,17 @@ def main():
         check("Turkmenistan's page shows sources and confidence", "confirmed" in text and "wiki" in text)
         d = b.dom(f"{base}/#/claims")
         rows = [e for e in d.elements if e["tag"] == "tr" and any(p["attrs"].get("id") == "claims" for p in e["parents"])]
-        check("the article's claims are listed with verdicts", len(rows) == 22 and "misleading" in d.find("main")[0]["text"], f"{len(rows)} rows")
+        claims_total = json.loads(urllib.request.urlopen(f"{base}/v1/claims?limit=1").read())["page"]["total"]
+        check("the article's claims are listed with verdicts (a row each, and the header)",
+              len(rows) == claims_total + 1 and "misleading" in d.find("main")[0]["text"], f"{len(rows)} rows for {claims_total} claims")
+        d = b.dom(f"{base}/#/org/eaeu")
+        eurasec = [e for e in d.elements if e["tag"] == "rect" and e["attrs"].get("data-organisation") == "eurasec"]
+        check("the EAEU timeline shows its predecessor EurAsEC's periods (lineage)", len(eurasec) >= 5, f"{len(eurasec)} bars")
+        for date, want in [("2025-01-01", "frozen"), ("2010-01-01", "")]:
+            d = b.dom(f"{base}/#/grid?date={date}&region=caucasus")
+            am = [e for e in d.find("td", data_org="csto") if any(p["attrs"].get("data-state") == "AM" for p in e["parents"])]
+            got = am[0]["attrs"].get("data-participation") if am else None
+            check(f"the grid shows Armenia's CSTO participation on {date} ({want or 'active'})", got == want, f"{got!r}")
         d = b.dom(f"{base}/docs")
         main_el = d.find("main")
         check("the API page renders offline", main_el and main_el[0]["attrs"].get("data-ready") == "true"
