@@ -20,60 +20,31 @@ pub fn cases() -> Vec<Case> {
 }
 
 async fn driver_errors_arrive_classified_in_database_terms(app: TestApp) {
-    let mut tx = app.db.begin_write().await.unwrap();
-    let dup = tx
-        .execute(
-            "insert into states (code, iso3, name) values ('KZ', 'KZX', 'Again')".into(),
-            &[],
-        )
-        .await;
-    assert!(
-        matches!(
-            dup,
-            Err(Error::Constraint {
-                kind: Constraint::Unique,
-                ..
-            })
+    let day = || Val::Date(chrono::NaiveDate::from_ymd_opt(2000, 1, 1));
+    for (sql, vals, want) in [
+        (
+            "insert into states (code, iso3, name) values ('KZ', 'KZX', 'Again')",
+            vec![],
+            Constraint::Unique,
         ),
-        "{dup:?}"
-    );
-    drop(tx);
-    let mut tx = app.db.begin_write().await.unwrap();
-    let fk = tx
-        .execute(
-            "insert into memberships (state, organisation, role, joined_on) values ('QQ', 'csto', 'member', $1)".into(),
-            &[Val::Date(chrono::NaiveDate::from_ymd_opt(2000, 1, 1))],
-        )
-        .await;
-    assert!(
-        matches!(
-            fk,
-            Err(Error::Constraint {
-                kind: Constraint::ForeignKey,
-                ..
-            })
+        (
+            "insert into memberships (state, organisation, role, joined_on) values ('QQ', 'csto', 'member', $1)",
+            vec![day()],
+            Constraint::ForeignKey,
         ),
-        "{fk:?}"
-    );
-    drop(tx);
-    let mut tx = app.db.begin_write().await.unwrap();
-    let check = tx
-        .execute(
-            "insert into memberships (state, organisation, role, joined_on) values ('KZ', 'csto', 'king', $1)".into(),
-            &[Val::Date(chrono::NaiveDate::from_ymd_opt(2000, 1, 1))],
-        )
-        .await;
-    assert!(
-        matches!(
-            check,
-            Err(Error::Constraint {
-                kind: Constraint::Check,
-                ..
-            })
+        (
+            "insert into memberships (state, organisation, role, joined_on) values ('KZ', 'csto', 'king', $1)",
+            vec![day()],
+            Constraint::Check,
         ),
-        "{check:?}"
-    );
-    drop(tx);
+    ] {
+        let mut tx = app.db.begin_write().await.unwrap();
+        let got = tx.execute(sql.into(), &vals).await;
+        assert!(
+            matches!(&got, Err(Error::Constraint { kind, .. }) if *kind == want),
+            "{sql}: {got:?}"
+        );
+    }
     let missing = pacts::db::write::delete(
         &app.db,
         &pacts::model::STATES,

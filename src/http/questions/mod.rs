@@ -151,10 +151,28 @@ fn rows_response(
     format::respond(format, columns, rows, format::whole_page(n), extra)
 }
 
-/// Say whether a member list is complete, so no client takes a partial one for all.
-fn coverage(org: &OrgInfo, extra: &mut Map<String, Value>) {
-    extra.insert("organisation".into(), json!(org));
-    extra.insert("complete".into(), Value::Bool(org.complete()));
+/// A membership or party answer: its rows and the envelope's keys.
+fn answer<T: Serialize>(
+    format: Format,
+    cols: &[questions::Column],
+    lineage: bool,
+    rows: &[T],
+    envelope: Vec<(&str, Value)>,
+) -> Response {
+    let extra = envelope
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    rows_response(format, columns(cols, lineage), values(rows), extra)
+}
+
+/// The organisation, and whether its member list is complete (so no client takes a
+/// partial one for all).
+fn coverage(org: &OrgInfo) -> [(&'static str, Value); 2] {
+    [
+        ("organisation", json!(org)),
+        ("complete", Value::Bool(org.complete())),
+    ]
 }
 
 async fn members(
@@ -164,11 +182,9 @@ async fn members(
 ) -> ApiResult<Response> {
     let org = find_org(&state, &key).await?;
     let rows = questions::members(&state.db, &org, p.as_of, &p.filter, p.lineage).await?;
-    let mut extra = Map::new();
-    extra.insert("as_of".into(), p.as_of.to_json());
-    coverage(&org, &mut extra);
-    let cols = columns(MEMBERSHIP_COLUMNS, true);
-    Ok(rows_response(p.format, cols, values(&rows), extra))
+    let mut envelope = vec![("as_of", p.as_of.to_json())];
+    envelope.extend(coverage(&org));
+    Ok(answer(p.format, MEMBERSHIP_COLUMNS, true, &rows, envelope))
 }
 
 async fn history(
@@ -178,10 +194,8 @@ async fn history(
 ) -> ApiResult<Response> {
     let org = find_org(&state, &key).await?;
     let rows = questions::history(&state.db, &org, &p.filter).await?;
-    let mut extra = Map::new();
-    coverage(&org, &mut extra);
-    let cols = columns(MEMBERSHIP_COLUMNS, false);
-    Ok(rows_response(p.format, cols, values(&rows), extra))
+    let envelope = coverage(&org).to_vec();
+    Ok(answer(p.format, MEMBERSHIP_COLUMNS, false, &rows, envelope))
 }
 
 async fn state_memberships(
@@ -198,11 +212,8 @@ async fn state_memberships(
         f.organisations = Some(found.into_iter().map(|o| o.slug).collect());
     }
     let rows = questions::state_memberships(&state.db, &code, p.as_of, &f).await?;
-    let mut extra = Map::new();
-    extra.insert("as_of".into(), p.as_of.to_json());
-    extra.insert("state".into(), Value::String(code));
-    let cols = columns(MEMBERSHIP_COLUMNS, false);
-    Ok(rows_response(p.format, cols, values(&rows), extra))
+    let envelope = vec![("as_of", p.as_of.to_json()), ("state", Value::String(code))];
+    Ok(answer(p.format, MEMBERSHIP_COLUMNS, false, &rows, envelope))
 }
 
 async fn state_agreements(
@@ -214,10 +225,8 @@ async fn state_agreements(
         .await?
         .remove(0);
     let rows = questions::parties(&state.db, None, Some(&code)).await?;
-    let mut extra = Map::new();
-    extra.insert("state".into(), Value::String(code));
-    let cols = columns(PARTY_COLUMNS, false);
-    Ok(rows_response(p.format, cols, values(&rows), extra))
+    let envelope = vec![("state", Value::String(code))];
+    Ok(answer(p.format, PARTY_COLUMNS, false, &rows, envelope))
 }
 
 async fn agreement_parties(
@@ -236,10 +245,8 @@ async fn agreement_parties(
         )));
     }
     let rows = questions::parties(&state.db, Some(&slug), None).await?;
-    let mut extra = Map::new();
-    extra.insert("agreement".into(), Value::String(slug));
-    let cols = columns(PARTY_COLUMNS, false);
-    Ok(rows_response(p.format, cols, values(&rows), extra))
+    let envelope = vec![("agreement", Value::String(slug))];
+    Ok(answer(p.format, PARTY_COLUMNS, false, &rows, envelope))
 }
 
 /// Columns of a grouped answer: the group's own fields, then one per listed key.
