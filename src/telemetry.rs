@@ -10,6 +10,9 @@ use axum::response::Response;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
+/// The longest client request id kept (a longer one is replaced by the server's).
+pub const MAX_REQUEST_ID: usize = 128;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -57,9 +60,12 @@ pub async fn front(
     next: Next,
 ) -> Response {
     let started = Instant::now();
+    // A client's id is kept when it is a short, visible label; otherwise it is replaced.
     let id = match req.headers().get("x-request-id") {
-        Some(v) => v.clone(),
-        None => {
+        Some(v) if v.len() <= MAX_REQUEST_ID && v.to_str().is_ok_and(|s| !s.is_empty()) => {
+            v.clone()
+        }
+        _ => {
             let v = state.request_ids.next();
             req.headers_mut().insert("x-request-id", v.clone());
             v

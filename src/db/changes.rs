@@ -24,6 +24,7 @@ struct ChangeRow {
     before: Option<String>,
     after: Option<String>,
     reverts: Option<i64>,
+    request_id: Option<String>,
 }
 
 /// One change log entry as served.
@@ -40,6 +41,8 @@ pub struct Change {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub reverts: Option<i64>,
+    /// The request id the client sent with the write (a label; the batch is the unit).
+    pub request_id: Option<String>,
 }
 
 impl From<ChangeRow> for Change {
@@ -56,11 +59,12 @@ impl From<ChangeRow> for Change {
             before: parse(r.before),
             after: parse(r.after),
             reverts: r.reverts,
+            request_id: r.request_id,
         }
     }
 }
 
-const SELECT: &str = "select id, batch, at, token, collection, item_key, action, before, after, reverts from changes";
+const SELECT: &str = "select id, batch, at, token, collection, item_key, action, before, after, reverts, request_id from changes";
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -82,7 +86,7 @@ pub(super) async fn record(
         (Some(_), Some(_)) => "replace",
     };
     tx.execute(
-        "insert into changes (batch, at, token, collection, item_key, action, before, after, reverts) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)".into(),
+        "insert into changes (batch, at, token, collection, item_key, action, before, after, reverts, request_id) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)".into(),
         &[
             Val::text(ctx.batch.clone()),
             Val::text(now()),
@@ -93,6 +97,7 @@ pub(super) async fn record(
             Val::Text(before.map(Value::to_string)),
             Val::Text(after.map(Value::to_string)),
             Val::Int(reverts),
+            Val::Text(ctx.request_id.clone()),
         ],
     )
     .await

@@ -181,6 +181,7 @@ impl Db {
         let ctx = WriteCtx {
             token: format!("release {to}"),
             batch: batch.clone(),
+            request_id: None,
         };
         let mut later = Vec::new();
         for res in add_order() {

@@ -21,8 +21,24 @@ use crate::model::{KeyKind, OnCascade, Resource};
 pub struct WriteCtx {
     /// The name of the token (never the token).
     pub token: String,
-    /// One id per request; a revert undoes a whole batch.
+    /// One id per request, assigned by the server; a revert undoes a whole batch.
     pub batch: String,
+    /// The client's request id, as a label only.
+    pub request_id: Option<String>,
+}
+
+impl WriteCtx {
+    /// A context with a new batch id, unique across processes and restarts.
+    pub fn new(token: impl Into<String>, request_id: Option<String>) -> WriteCtx {
+        let mut b = [0u8; 12];
+        let _ = getrandom::fill(&mut b);
+        let batch: String = b.iter().map(|x| format!("{x:02x}")).collect();
+        WriteCtx {
+            token: token.into(),
+            batch: format!("b-{batch}"),
+            request_id,
+        }
+    }
 }
 
 /// A condition on the current row (or its absence) that must hold for a write to go

@@ -14,6 +14,8 @@ use crate::input::parse_json_strict;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The most query parameters one request may send (the longest real one needs about 20).
+pub const MAX_QUERY_PARAMS: usize = 100;
 
 /// The query string as pairs in order; a parameter given twice, or a NUL byte in a
 /// value, is a 400.
@@ -21,10 +23,16 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct QueryPairs(pub Vec<(String, String)>);
 
 impl QueryPairs {
+    /// Parsing is linear in the query's length, and stops at the parameter limit.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut seen = HashSet::new();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+            if out.len() == MAX_QUERY_PARAMS {
+                return Err(ApiError::BadRequest(format!(
+                    "The query has more than {MAX_QUERY_PARAMS} parameters; no endpoint takes that many."
+                )));
+            }
             if !seen.insert(k.clone()) {
                 return Err(ApiError::BadRequest(format!(
                     "The query parameter {k:?} is given more than once."

@@ -39,7 +39,12 @@ pub fn negotiate(headers: &HeaderMap, format: Option<&str>) -> ApiResult<Format>
     })
 }
 
-/// One CSV field: arrays joined with `;`, null empty, quoted when needed.
+/// Text a spreadsheet would run as a formula starts with one of these (OWASP's list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// One CSV field: arrays joined with `;`, null empty, quoted when needed. Text that a
+/// spreadsheet would take for a formula gets a leading `'` (OWASP's rule for CSV
+/// injection), so it opens as text; the JSON answers keep the exact value.
 fn csv_field(v: &Value) -> String {
     let raw = match v {
         Value::Null => String::new(),
@@ -53,6 +58,12 @@ fn csv_field(v: &Value) -> String {
             .collect::<Vec<_>>()
             .join(";"),
         other => other.to_string(),
+    };
+    let raw = if matches!(v, Value::String(_) | Value::Array(_)) && raw.starts_with(FORMULA_STARTS)
+    {
+        format!("'{raw}")
+    } else {
+        raw
     };
     if raw.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", raw.replace('"', "\"\""))

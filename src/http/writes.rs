@@ -32,25 +32,19 @@ pub const DELETE_SPEC: &[ParamSpec] = &[ParamSpec::new(
 /// The writer's identity, set by the auth middleware.
 pub type W = Option<Extension<Writer>>;
 
-/// The write context of a request: the token's name, and the request id as batch.
+/// The write context of a request: the token's name, a new batch, and the request id
+/// (already bounded by the front middleware) as a label.
 pub fn context(writer: W, headers: &HeaderMap) -> ApiResult<WriteCtx> {
     let Some(Extension(Writer(token))) = writer else {
         return Err(ApiError::Unauthorized(
             "A valid write token is required.".into(),
         ));
     };
-    let batch = headers
+    let request_id = headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .unwrap_or_else(|| {
-            format!(
-                "{:x}",
-                Sha256::digest(chrono::Utc::now().to_rfc3339().as_bytes())
-            )[..32]
-                .to_string()
-        });
-    Ok(WriteCtx { token, batch })
+        .map(str::to_string);
+    Ok(WriteCtx::new(token, request_id))
 }
 
 /// Where an item lives: `/v1/{collection}/{key}`.

@@ -23,6 +23,7 @@ pub fn cases() -> Vec<Case> {
         a_retried_post_with_an_idempotency_key_creates_once,
         failed_authentication_is_limited_per_address_only,
         guessing_one_tokens_secret_is_bounded,
+        a_revert_undoes_its_own_request_whatever_request_id_clients_send,
         behind_a_trusted_proxy_clients_are_limited_one_by_one,
         concurrent_writers_all_succeed,
         metrics_count_requests_by_route_and_status,
@@ -643,4 +644,69 @@ async fn metrics_count_requests_by_route_and_status(app: TestApp) {
         !m.text.contains("/v1/states/QQ"),
         "routes are templates, not raw paths"
     );
+}
+
+/// Batches are the server's: two writes sent with the same X-Request-Id are two batches,
+/// and reverting one leaves the other. A long request id is replaced, not stored.
+async fn a_revert_undoes_its_own_request_whatever_request_id_clients_send(app: TestApp) {
+    let patch = |path: &str, body: serde_json::Value, id: &str| {
+        Request::builder()
+            .method(Method::PATCH)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+            .header(header::CONTENT_TYPE, "application/merge-patch+json")
+            .header("x-request-id", id)
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let a = app
+        .send(patch(
+            "/v1/sources/seed-article",
+            json!({"supports": "A"}),
+            "same-id",
+        ))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let b = app
+        .send(patch("/v1/states/KZ", json!({"note": "B"}), "same-id"))
+        .await;
+    assert_eq!(b.status, 200, "{}", b.text);
+    let log = app
+        .write(Method::GET, "/v1/changes?limit=2", None)
+        .await
+        .body;
+    let (newest, older) = (&log["data"][0], &log["data"][1]);
+    assert_eq!(newest["request_id"], "same-id");
+    assert_eq!(older["request_id"], "same-id");
+    assert_ne!(
+        newest["batch"], older["batch"],
+        "one batch per request, whatever the client sent"
+    );
+    let id = older["id"].as_i64().unwrap();
+    let undone = app
+        .write(Method::POST, &format!("/v1/changes/{id}/revert"), None)
+        .await;
+    assert_eq!(undone.status, 200, "{}", undone.text);
+    assert_ne!(
+        app.get("/v1/sources/seed-article").await.body["supports"],
+        "A"
+    );
+    assert_eq!(
+        app.get("/v1/states/KZ").await.body["note"],
+        "B",
+        "the other request stays"
+    );
+    // A 60 KB request id is not kept: the answer and the log carry the server's own.
+    let long = "x".repeat(60_000);
+    let c = app
+        .send(patch("/v1/states/KZ", json!({"note": "C"}), &long))
+        .await;
+    assert_eq!(c.status, 200);
+    let echoed = c.header("x-request-id").unwrap();
+    assert!(echoed.len() <= 128 && echoed != long, "{}", echoed.len());
+    let log = app
+        .write(Method::GET, "/v1/changes?limit=1", None)
+        .await
+        .body;
+    assert_eq!(log["data"][0]["request_id"], echoed);
 }

