@@ -9,6 +9,7 @@ COPY bench/latency.rs bench/ceiling.rs bench/
 COPY src src
 COPY migrations migrations
 COPY seeds/seed.sql seeds/seed.sql
+COPY seeds/releases/*.json seeds/releases/
 COPY assets assets
 # The registry and target directories are BuildKit caches: a rebuild after a source
 # change recompiles pacts only, not its dependencies.

@@ -61,6 +61,7 @@ check(re.search(r"^\s*gzip on;", nginx, re.M) and "application/json" in nginx, "
 check(re.search(r"^USER\s+\d+", dockerfile, re.M), "the image runs as a numeric non-root user")
 check(re.search(r'^VOLUME \["/var/lib/pacts"\]', dockerfile, re.M), "the image declares the data volume")
 check("COPY assets" in dockerfile, "the image copies the embedded assets")
+check("COPY seeds/releases/*.json" in dockerfile, "the image copies the embedded data releases")
 failed = [w for ok, w in checks if not ok]
 for w in failed:
     print("FAIL", w)
