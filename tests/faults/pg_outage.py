@@ -139,7 +139,8 @@ class Load:
 
 def day_iso(n):
     import datetime
-    return (datetime.date(1700, 1, 1) + datetime.timedelta(days=n)).isoformat()
+    # After every organisation began (a membership may not start earlier), clear of real data.
+    return (datetime.date(2200, 1, 1) + datetime.timedelta(days=n)).isoformat()
 
 
 def summarise(name, load, down_at, up_at):
