@@ -166,7 +166,7 @@ def main():
     run("PUT", f"/v1/sources/{src}", {"title": "Replaced"}, auth=True, headers={"If-None-Match": "*"}, expect=412)
     run("PUT", f"/v1/sources/{src}", {"title": "Replaced"}, auth=True, expect=200)
     status, text, h = run("POST", "/v1/memberships", {"state": "KZ", "organisation": "csto", "role": "pa_observer",
-                          "joined_on": "1700-01-01", "left_on": "1700-06-01", "end_reason": "withdrew", "sources": [src]}, auth=True, expect=201)
+                          "joined_on": "2200-01-01", "left_on": "2200-06-01", "end_reason": "withdrew", "sources": [src]}, auth=True, expect=201)
     mid = json.loads(text)["id"] if status == 201 else 0
     run("PATCH", f"/v1/memberships/{mid}", {"note": "checked"}, auth=True,
         headers={"Content-Type": "application/merge-patch+json"}, expect=200)
