@@ -65,7 +65,7 @@ def main():
     expect(isinstance(src, Source) and src.slug == slug, f"created source: {src!r}")
     m = create_membership.sync(client=auth, body=MembershipInput(
         state="KZ", organisation="csto", role=Role.PA_OBSERVER,
-        joined_on=datetime.date(1701, 1, 1), left_on=datetime.date(1701, 6, 1), sources=[slug]))
+        joined_on=datetime.date(2201, 1, 1), left_on=datetime.date(2201, 6, 1), sources=[slug]))
     expect(isinstance(m, Membership) and m.id > 0, f"created membership: {m!r}")
     patched = patch_membership.sync(m.id, client=auth, body=MembershipPatch(note="typed patch"))
     expect(isinstance(patched, Membership) and patched.note == "typed patch", f"patched: {patched!r}")

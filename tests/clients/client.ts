@@ -58,7 +58,7 @@ const slug = `ts-client-${process.pid}`;
 const source = await auth.POST("/v1/sources", { body: { slug, title: "Written by the TypeScript client" } });
 if (source.data === undefined) throw new Error(`create source: ${JSON.stringify(source.error)}`);
 const created = await auth.POST("/v1/memberships", {
-  body: { state: "KZ", organisation: "csto", role: "pa_observer", joined_on: "1702-01-01", left_on: "1702-06-01", sources: [slug] },
+  body: { state: "KZ", organisation: "csto", role: "pa_observer", joined_on: "2202-01-01", left_on: "2202-06-01", sources: [slug] },
 });
 if (created.data === undefined) throw new Error(`create membership: ${JSON.stringify(created.error)}`);
 const id: number = created.data.id;
