@@ -100,18 +100,6 @@ impl Error {
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         Error::Invalid(Invalid(vec![FieldError::new(field, message)]))
     }
-
-    /// True when retrying later may succeed without changing the request.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Error::Busy(_)
-                | Error::Unavailable(_)
-                | Error::Deadline
-                | Error::DiskFull(_)
-                | Error::ReadOnly(_)
-        )
-    }
 }
 
 /// SQLite's primary result codes (the low byte of an extended code).

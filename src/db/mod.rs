@@ -12,6 +12,7 @@ pub mod read;
 pub mod release;
 pub(crate) mod rules;
 pub mod seed;
+mod store;
 pub mod tokens;
 mod tx;
 pub mod write;

@@ -283,19 +283,22 @@ pub async fn get(db: &Db, res: &Resource, key: &Val) -> Result<Option<Value>> {
     Ok(rows.first().map(|r| to_json(res, r)))
 }
 
+/// The query finding a row's key by its alternative key (a state by alpha-3), if the
+/// collection has one.
+pub(super) fn alt_key_query(res: &Resource) -> Option<String> {
+    res.alt_key
+        .map(|col| format!("select {} from {} where {col} = $1", res.key, res.table))
+}
+
 /// The stored key a client's key names: the key itself, or the key of the row whose
 /// alternative key column (a state's alpha-3 code) holds it. `None` when no row has the
 /// alternative key; a canonical key is returned whether or not a row has it.
 pub async fn resolve(db: &Db, res: &Resource, key: &KeyRef) -> Result<Option<Val>> {
-    match (key, res.alt_key) {
+    match (key, alt_key_query(res)) {
         (KeyRef::Key(k), _) => Ok(Some(k.clone())),
-        (KeyRef::Alt(a), Some(col)) => {
+        (KeyRef::Alt(a), Some(sql)) => {
             let rows = db
-                .fetch(
-                    format!("select {} from {} where {col} = $1", res.key, res.table),
-                    &[Val::text(a.clone())],
-                    &[key_col(res)],
-                )
+                .fetch(sql, &[Val::text(a.clone())], &[key_col(res)])
                 .await?;
             Ok(rows.into_iter().next().map(|mut r| r.remove(0)))
         }

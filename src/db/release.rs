@@ -183,19 +183,15 @@ impl Db {
             batch: batch.clone(),
             request_id: None,
         };
+        let step = Step {
+            old,
+            new,
+            ctx: &ctx,
+            dry_run,
+        };
         let mut later = Vec::new();
         for res in add_order() {
-            plan_collection(
-                &mut tx,
-                res,
-                old,
-                new,
-                &mut report,
-                &mut later,
-                dry_run,
-                &ctx,
-            )
-            .await?;
+            plan_collection(&mut tx, res, &step, &mut report, &mut later).await?;
         }
         // Self-references of rows added above (an organisation's successor added with it).
         for (res, key, item) in later {
@@ -297,17 +293,25 @@ fn without_self_refs(res: &Resource, item: &Value) -> Option<Value> {
     cut.then_some(out)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// One upgrade: from which release to which, written how (or not at all).
+struct Step<'a> {
+    old: &'a Release,
+    new: &'a Release,
+    ctx: &'a WriteCtx,
+    dry_run: bool,
+}
+
+/// Plan (and unless a dry run, apply) one collection's part of an upgrade. Rows added with
+/// links to their own collection are queued in `later` to have those links set once every
+/// added row exists.
 async fn plan_collection(
     tx: &mut Tx,
     res: &'static Resource,
-    old: &Release,
-    new: &Release,
+    step: &Step<'_>,
     report: &mut Report,
     later: &mut Vec<(&'static Resource, String, Value)>,
-    dry_run: bool,
-    ctx: &WriteCtx,
 ) -> Result<()> {
+    let (old, new, ctx, dry_run) = (step.old, step.new, step.ctx, step.dry_run);
     let empty = BTreeMap::new();
     let olds = old.items.get(res.name).unwrap_or(&empty);
     let news = new.items.get(res.name).unwrap_or(&empty);

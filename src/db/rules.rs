@@ -3,8 +3,10 @@
 //! alternative key such as a state's alpha-3 code becomes the key), sources exist, periods
 //! of equal rows do not overlap, unique fields do not repeat.
 
-use super::read::{Where, key_col};
-use super::{Error, Result, Tx, Val};
+use std::collections::HashMap;
+
+use super::read::{Where, alt_key_query, key_col};
+use super::{Col, Error, Result, Rows, Tx, Val};
 use crate::input::{self, FieldError, Input, Invalid, KeyRef};
 use crate::model::{Kind, Resource, SOURCES};
 
@@ -22,18 +24,9 @@ pub(super) async fn exists(tx: &mut Tx, res: &Resource, key: &Val) -> Result<boo
 async fn resolve_ref(tx: &mut Tx, target: &Resource, given: &str) -> Result<Option<Val>> {
     let key = match input::key_ref(target, given) {
         Some(KeyRef::Key(k)) => k,
-        Some(KeyRef::Alt(a)) => match target.alt_key {
-            Some(col) => {
-                let rows = tx
-                    .fetch(
-                        format!(
-                            "select {} from {} where {col} = $1",
-                            target.key, target.table
-                        ),
-                        &[Val::text(a)],
-                        &[key_col(target)],
-                    )
-                    .await?;
+        Some(KeyRef::Alt(a)) => match alt_key_query(target) {
+            Some(sql) => {
+                let rows = tx.fetch(sql, &[Val::text(a)], &[key_col(target)]).await?;
                 match rows.into_iter().next() {
                     Some(mut r) => r.remove(0),
                     None => return Ok(None),
@@ -188,41 +181,58 @@ async fn check_unique(
     Ok(())
 }
 
-/// The earliest day the row at `key` of `target`, or one of its predecessors, began;
-/// `None` when any of them has no such date (nothing to hold a period to).
-pub(super) async fn lineage_start(
-    tx: &mut Tx,
-    target: &Resource,
-    key: &Val,
-    date_field: &str,
-) -> Result<Option<chrono::NaiveDate>> {
-    let link = target.lineage.unwrap_or("null");
-    let mut earliest: Option<chrono::NaiveDate> = None;
-    let mut next = Some(key.clone());
-    let mut seen = Vec::new();
-    while let Some(k) = next.take() {
-        if seen.contains(&k) || seen.len() > 16 {
-            break;
-        }
-        seen.push(k.clone());
-        let rows = tx
-            .fetch(
-                format!(
-                    "select {date_field}, {link} from {} where {} = $1",
-                    target.table, target.key
-                ),
-                std::slice::from_ref(&k),
-                &[super::Col::Date, super::Col::Text],
-            )
-            .await?;
-        let Some(row) = rows.first() else { break };
-        match row[0] {
-            Val::Date(Some(d)) => earliest = Some(earliest.map_or(d, |e| e.min(d))),
-            _ => return Ok(None),
-        }
-        next = row[1].as_text().map(Val::text);
+/// When each row of a table began, and the row it continues (its lineage link): read in
+/// one query, walked in memory.
+pub(super) struct Lineage(HashMap<String, (Option<chrono::NaiveDate>, Option<String>)>);
+
+impl Lineage {
+    /// The query that reads it, and its column types.
+    pub(super) fn query(target: &Resource, date_field: &str) -> (String, [Col; 3]) {
+        (
+            format!(
+                "select {}, {date_field}, {} from {}",
+                target.key,
+                target.lineage.unwrap_or("null"),
+                target.table
+            ),
+            [key_col(target), Col::Date, Col::Text],
+        )
     }
-    Ok(earliest)
+
+    pub(super) fn from_rows(rows: Rows) -> Lineage {
+        Lineage(
+            rows.into_iter()
+                .map(|r| {
+                    let began = match r[1] {
+                        Val::Date(d) => d,
+                        _ => None,
+                    };
+                    (r[0].key_text(), (began, r[2].as_text().map(str::to_string)))
+                })
+                .collect(),
+        )
+    }
+
+    /// The earliest day the row at `key`, or one of its predecessors, began; `None` when
+    /// any of them has no such date (nothing to hold a period to).
+    pub(super) fn start(&self, key: &str) -> Option<chrono::NaiveDate> {
+        let mut earliest: Option<chrono::NaiveDate> = None;
+        let mut next = Some(key.to_string());
+        let mut seen = Vec::new();
+        while let Some(k) = next.take() {
+            if seen.contains(&k) {
+                break;
+            }
+            let Some((began, link)) = self.0.get(&k) else {
+                break;
+            };
+            let d = (*began)?;
+            earliest = Some(earliest.map_or(d, |e| e.min(d)));
+            next = link.clone();
+            seen.push(k);
+        }
+        earliest
+    }
 }
 
 /// A period may not start before the row it belongs to began (an organisation's founding,
@@ -247,7 +257,9 @@ async fn check_not_before(
     let Some(Kind::Ref(target)) = res.field(ref_field).map(|f| f.kind) else {
         return Ok(());
     };
-    if let Some(began) = lineage_start(tx, target.0, target_key, date_field).await?
+    let (sql, cols) = Lineage::query(target.0, date_field);
+    let lineage = Lineage::from_rows(tx.fetch(sql, &[], &cols).await?);
+    if let Some(began) = lineage.start(&target_key.key_text())
         && *start < began
     {
         errors.push(FieldError::new(

@@ -2,6 +2,7 @@
 //! search text it cannot compute, and `pacts check`.
 
 use super::read::{key_col, search_text};
+use super::rules::Lineage;
 use super::{Col, Db, Result, Val};
 use crate::model::{Kind, RESOURCES};
 
@@ -106,19 +107,12 @@ impl Db {
                         &[key_col(res), Col::Text, Col::Date],
                     )
                     .await?;
-                let mut tx = self.begin_write().await?;
-                let mut began = std::collections::HashMap::new();
+                let (sql, cols) = Lineage::query(target.0, date_field);
+                let lineage = Lineage::from_rows(self.fetch(sql, &[], &cols).await?);
                 for r in rows {
-                    let target_key = r[1].clone();
-                    let text = target_key.key_text();
-                    if !began.contains_key(&text) {
-                        let d =
-                            super::rules::lineage_start(&mut tx, target.0, &target_key, date_field)
-                                .await?;
-                        began.insert(text.clone(), d);
-                    }
-                    if let (Val::Date(Some(start)), Some(Some(b))) = (&r[2], began.get(&text))
-                        && start < b
+                    let text = r[1].key_text();
+                    if let (Val::Date(Some(start)), Some(b)) = (&r[2], lineage.start(&text))
+                        && *start < b
                     {
                         report.problems.push(format!(
                             "{} {}: starts {start}, before the {} {text} began ({b})",
@@ -128,7 +122,6 @@ impl Db {
                         ));
                     }
                 }
-                drop(tx);
             }
         }
         Ok(report)

@@ -29,10 +29,6 @@ use crate::db::tokens::{self, Verdict};
 #[derive(Debug, Clone)]
 pub struct Writer(pub String);
 
-/// The client's address, as far as it can be trusted.
-#[derive(Debug, Clone, Copy)]
-pub struct ClientAddr(pub IpAddr);
-
 /// An address block: `10.0.0.0/8`, `::1/128`, or one address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
@@ -275,9 +271,6 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     let ip = peer.map(|p| client_addr(p, req.headers(), &state.trusted_proxies));
-    if let Some(ip) = ip {
-        req.extensions_mut().insert(ClientAddr(ip));
-    }
     let sent = req.headers().contains_key(header::AUTHORIZATION);
     if !needs_token(req.method(), req.uri().path()) && !sent {
         return next.run(req).await;

@@ -8,7 +8,7 @@ use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::conditional::{content_etag, none_match};
+use super::conditional::{content_etag, none_match, set_etag};
 use super::error::ApiError;
 
 const FILES: &[(&str, &str, &str)] = &[
@@ -64,11 +64,9 @@ fn serve(name: &str, headers: &HeaderMap) -> Response {
     } else {
         body.into_response()
     };
+    set_etag(&mut resp, etag);
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(etag) {
-        h.insert(header::ETAG, v);
-    }
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

@@ -32,6 +32,15 @@ async fn release_upgrade_keeps_every_curator_edit_and_reverts_cleanly(app: TestA
     app.db.load_release_sql(RELEASE_1_SQL, 1).await.unwrap();
     assert_eq!(app.db.release_held().await.unwrap(), 1);
     assert_eq!(app.total("memberships").await, 339);
+    // Release 1 dated three CICA observers before CICA was founded: check names each by id.
+    let problems = app.db.check().await.unwrap().problems;
+    for id in [149, 332, 333] {
+        assert!(
+            problems.iter().any(|p| p.starts_with(&format!("memberships {id}: starts 1999-01-01, before the organisation cica began (1999-09-14)"))),
+            "{id} in {problems:?}"
+        );
+    }
+    assert_eq!(problems.len(), 3, "{problems:?}");
     // Curator edits through the API, on rows release 2 also touches and on others.
     app.write(Method::DELETE, "/v1/claims/c06", None)
         .await

@@ -121,6 +121,10 @@ async fn find_orgs(state: &AppState, raw: &[String]) -> ApiResult<Vec<OrgInfo>> 
     }
 }
 
+async fn find_state(state: &AppState, raw: &str) -> ApiResult<String> {
+    Ok(find_states(state, &[raw.to_string()]).await?.remove(0))
+}
+
 async fn find_org(state: &AppState, raw: &str) -> ApiResult<OrgInfo> {
     Ok(find_orgs(state, &[raw.to_string()]).await?.remove(0))
 }
@@ -203,9 +207,7 @@ async fn state_memberships(
     PathKey(key): PathKey,
     Q(p): Q<StateMemberships>,
 ) -> ApiResult<Response> {
-    let code = find_states(&state, std::slice::from_ref(&key))
-        .await?
-        .remove(0);
+    let code = find_state(&state, &key).await?;
     let mut f = p.filter;
     if let Some(orgs) = &p.organisations {
         let found = find_orgs(&state, orgs).await?;
@@ -221,9 +223,7 @@ async fn state_agreements(
     PathKey(key): PathKey,
     Q(p): Q<FormatOnly>,
 ) -> ApiResult<Response> {
-    let code = find_states(&state, std::slice::from_ref(&key))
-        .await?
-        .remove(0);
+    let code = find_state(&state, &key).await?;
     let rows = questions::parties(&state.db, None, Some(&code)).await?;
     let envelope = vec![("state", Value::String(code))];
     Ok(answer(p.format, PARTY_COLUMNS, false, &rows, envelope))

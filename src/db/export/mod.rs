@@ -6,96 +6,20 @@
 //! for are derived again by the generator and cannot be curated this way: a state's region
 //! and official name, an organisation's parent (programmes of NATO), a state's search text.
 
+mod cells;
+
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::read::{ListQuery, list};
+use self::cells::{agreement_id, all, date, numbered, org_id, s, sources, write};
 use super::{Db, Error, Result};
 use crate::model::{
-    AGREEMENT_PARTIES, AGREEMENTS, CLAIMS, MEMBERSHIPS, ORGANISATIONS, Resource, SOURCES, STATES,
+    AGREEMENT_PARTIES, AGREEMENTS, CLAIMS, MEMBERSHIPS, ORGANISATIONS, SOURCES, STATES,
 };
 
 /// The note the generator adds to Northern Cyprus (ISO has no code for it).
 const TRNC_NOTE: &str = "pacts code XN/XNC is from ISO 3166-1's user-assigned range";
-
-async fn all(db: &Db, res: &Resource) -> Result<Vec<Value>> {
-    let q = ListQuery {
-        limit: 10_000_000,
-        ..Default::default()
-    };
-    Ok(list(db, res, &q).await?.items)
-}
-
-fn s(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(x) => x.clone(),
-        Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// A date cut to its precision: `2001`, `2001-06`, `2001-06-15`.
-fn date(item: &Value, field: &str, precision: &str) -> (String, String) {
-    let d = s(&item[field]);
-    if d.is_empty() {
-        return (String::new(), String::new());
-    }
-    let p = s(&item[precision]);
-    let cut = match p.as_str() {
-        "year" => d[..4].to_string(),
-        "month" => d[..7].to_string(),
-        _ => d,
-    };
-    (cut, p)
-}
-
-fn sources(item: &Value) -> String {
-    item["sources"]
-        .as_array()
-        .map(|a| a.iter().map(s).collect::<Vec<_>>().join(";"))
-        .unwrap_or_default()
-}
-
-fn org_id(slug: &Value) -> String {
-    s(slug).to_ascii_uppercase()
-}
-
-fn agreement_id(slug: &Value) -> String {
-    let x = s(slug);
-    if x.is_empty() {
-        x
-    } else {
-        format!("AG_{}", x.to_ascii_uppercase().replace('-', "_"))
-    }
-}
-
-fn numbered(prefix: &str, id: &Value) -> String {
-    format!("{prefix}{:03}", id.as_i64().unwrap_or(0))
-}
-
-/// One CSV field (RFC 4180 quoting).
-fn field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
-}
-
-fn write(dir: &Path, name: &str, header: &[&str], rows: Vec<Vec<String>>) -> Result<usize> {
-    let mut out = header.join(",");
-    out.push_str("\r\n");
-    let n = rows.len();
-    for r in rows {
-        out.push_str(&r.iter().map(|v| field(v)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    std::fs::write(dir.join(name), out).map_err(|e| Error::Internal(Box::new(e)))?;
-    Ok(n)
-}
-
 /// Write every collection; returns the number of rows written.
 pub async fn export(db: &Db, dir: &Path) -> Result<usize> {
     std::fs::create_dir_all(dir).map_err(|e| Error::Internal(Box::new(e)))?;
@@ -223,16 +147,6 @@ pub async fn export(db: &Db, dir: &Path) -> Result<usize> {
                 } else {
                     s(&x["coverage_note"])
                 };
-                let pred = if x["predecessor"].is_null() {
-                    String::new()
-                } else {
-                    org_id(&x["predecessor"])
-                };
-                let succ = if x["successor"].is_null() {
-                    String::new()
-                } else {
-                    org_id(&x["successor"])
-                };
                 vec![
                     org_id(&x["slug"]),
                     s(&x["acronym"]),
@@ -243,8 +157,8 @@ pub async fn export(db: &Db, dir: &Path) -> Result<usize> {
                     fp,
                     ed,
                     ep,
-                    pred,
-                    succ,
+                    org_id(&x["predecessor"]),
+                    org_id(&x["successor"]),
                     String::new(),
                     s(&x["headquarters"]),
                     coverage,
@@ -287,13 +201,6 @@ pub async fn export(db: &Db, dir: &Path) -> Result<usize> {
                 let (sd, sp) = date(x, "signed_on", "signed_precision");
                 let (fd, fp) = date(x, "in_force_on", "in_force_precision");
                 let (ed, ep) = date(x, "ended_on", "ended_precision");
-                let org = |v: &Value| {
-                    if v.is_null() {
-                        String::new()
-                    } else {
-                        org_id(v)
-                    }
-                };
                 vec![
                     agreement_id(&x["slug"]),
                     s(&x["short_name"]),
@@ -307,8 +214,8 @@ pub async fn export(db: &Db, dir: &Path) -> Result<usize> {
                     ed,
                     ep,
                     s(&x["end_note"]),
-                    org(&x["governs"]),
-                    org(&x["founds"]),
+                    org_id(&x["governs"]),
+                    org_id(&x["founds"]),
                     s(&x["status"]),
                     sources(x),
                     s(&x["confidence"]),
