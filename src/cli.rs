@@ -246,6 +246,7 @@ async fn serve(db: Db, settings: Settings, ready: Option<Arc<AtomicBool>>) -> an
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
     tracing::info!(addr = %listener.local_addr()?, backend, "serving");
+    tokio::spawn(db.clone().watch_storage());
     let options = crate::Options {
         cors_origins: settings.cors_origins.clone(),
         ready,

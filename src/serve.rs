@@ -1,7 +1,8 @@
 //! The HTTP server loop: hyper's HTTP/1 connection builder with a header-read timeout
 //! (axum::serve has none, so a client that sends half a request would hold a connection
-//! for ever), the client's address for per-address limits, and graceful shutdown that
-//! lets requests in flight finish.
+//! for ever), the client's address for per-address limits, requests refused on their
+//! head and hyper's own error answers made problem+json (`http::edge`), and graceful
+//! shutdown that lets requests in flight finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -55,14 +56,22 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let svc = tower::ServiceExt::map_request(app.clone(), move |mut req: axum::http::Request<Incoming>| {
-                    req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
-                    req
+                let app = app.clone();
+                let svc = tower::service_fn(move |mut req: axum::http::Request<Incoming>| {
+                    let app = app.clone();
+                    async move {
+                        if let Some(refused) = crate::http::edge::refuse(&req) {
+                            return Ok(refused);
+                        }
+                        req.extensions_mut().insert(ConnectInfo::<SocketAddr>(addr));
+                        tower::ServiceExt::oneshot(app, req).await
+                    }
                 });
+                let io = TokioIo::new(crate::http::edge::ProblemIo::new(stream));
                 let conn = http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(options.header_read_timeout)
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(svc));
+                    .serve_connection(io, TowerToHyperService::new(svc));
                 let watched = graceful.watch(conn);
                 tokio::spawn(async move {
                     if let Err(e) = watched.await {

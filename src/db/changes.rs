@@ -171,7 +171,7 @@ pub async fn revert(db: &Db, id: i64, ctx: &WriteCtx) -> Result<Option<Vec<Chang
     let Some(target) = get(db, id).await? else {
         return Ok(None);
     };
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write(super::Scope::Everything).await?;
     let rows: Vec<ChangeRow> = tx
         .fetch_as(
             format!("{SELECT} where batch = $1 order by id desc"),

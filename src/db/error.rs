@@ -79,6 +79,13 @@ pub enum Error {
     /// A statement did not finish in time.
     #[error("the database did not answer in time")]
     Deadline,
+    /// A `COMMIT` was sent but its answer never came (deadline, lost connection): the
+    /// write may or may not have been stored.
+    #[error("the outcome of the commit is unknown")]
+    OutcomeUnknown(#[source] Box<Error>),
+    /// The storage under the database fails reads or writes (SQLite's I/O errors).
+    #[error("the database's storage reports an I/O error")]
+    StorageIo(#[source] sqlx::Error),
     /// No space left to write.
     #[error("the database's disk is full")]
     DiskFull(#[source] sqlx::Error),
@@ -145,7 +152,7 @@ impl From<sqlx::Error> for Error {
                 SQLITE_BUSY | SQLITE_LOCKED => Error::Busy(e),
                 SQLITE_FULL => Error::DiskFull(e),
                 SQLITE_READONLY => Error::ReadOnly(e),
-                SQLITE_IOERR | SQLITE_CANTOPEN => Error::Unavailable(e),
+                SQLITE_IOERR | SQLITE_CANTOPEN => Error::StorageIo(e),
                 _ => Error::Internal(Box::new(e)),
             };
         }

@@ -61,11 +61,14 @@ pub async fn store(
 ) -> Result<()> {
     let cutoff =
         (chrono::Utc::now() - KEEP_FOR).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    tx.execute(
-        "delete from idempotency_keys where created_at < $1".into(),
-        &[Val::text(cutoff)],
-    )
-    .await?;
+    // On PostgreSQL, rows another open transaction is deleting are left to it, so that
+    // no create waits here for another writer.
+    let prune = if tx.is_postgres() {
+        "delete from idempotency_keys where (token, idem_key) in (select token, idem_key from idempotency_keys where created_at < $1 limit 100 for update skip locked)"
+    } else {
+        "delete from idempotency_keys where created_at < $1"
+    };
+    tx.execute(prune.into(), &[Val::text(cutoff)]).await?;
     tx.execute(
         "insert into idempotency_keys (token, idem_key, request_hash, status, location, body, created_at) values ($1, $2, $3, $4, $5, $6, $7)".into(),
         &[

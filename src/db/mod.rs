@@ -4,9 +4,12 @@
 //! only code that sees a driver error: everything leaves as [`Error`].
 
 pub mod changes;
+mod connect;
 pub mod error;
 pub mod export;
+pub mod health;
 pub mod idempotency;
+pub mod locks;
 pub mod questions;
 pub mod read;
 pub mod release;
@@ -17,27 +20,41 @@ pub mod tokens;
 mod tx;
 pub mod write;
 
-use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Row, Sqlite, SqlitePool};
 
 pub use crate::model::Val;
+pub use connect::{PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_LOCK_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS};
 pub use error::{Error, Result};
+pub use health::{HOLD as STORAGE_FAULT_HOLD, StorageFault};
+pub use locks::{LockKey, Scope};
 pub use tx::Tx;
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+/// The database: its pools and what the last writes said about its storage.
 #[derive(Clone, Debug)]
-pub enum Db {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
+pub struct Db {
+    /// Swapped whole when SQLite's connections must all be reopened (see `recover`).
+    pools: Arc<std::sync::RwLock<Pools>>,
+    health: Arc<health::Health>,
+    /// The SQLite URL, to reopen it; `None` on PostgreSQL.
+    sqlite_url: Option<Arc<str>>,
+    postgres: bool,
+}
+
+/// Readers and writers have pools of their own, so that writers waiting for a lock can
+/// never hold every connection while reads queue behind them.
+#[derive(Clone, Debug)]
+enum Pools {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres { read: PgPool, write: PgPool },
 }
 
 /// The type of a column to decode.
@@ -148,100 +165,60 @@ pub(crate) async fn pg_deadline<T>(
 }
 
 impl Db {
-    /// Open a pool for `url`; a SQLite file is created if missing.
-    pub async fn connect(url: &str) -> Result<Db, ConnectError> {
-        match Backend::of_url(url)? {
-            Backend::Sqlite => {
-                let opts = SqliteConnectOptions::from_str(url)
-                    .map_err(|e| ConnectError::BadUrl(e.to_string()))?
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    // WAL + NORMAL: a committed write survives a process crash; a power cut
-                    // may lose the last transactions but never corrupts the file.
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5))
-                    .foreign_keys(true)
-                    // Read pages through a memory map instead of a read() call each: the
-                    // large datasets are read-mostly (the file's pages are shared, not copied).
-                    .pragma("mmap_size", "268435456");
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(4)
-                    .acquire_timeout(Duration::from_secs(2))
-                    .connect_with(opts)
-                    .await
-                    .map_err(ConnectError::Open)?;
-                Ok(Db::Sqlite(pool))
-            }
-            Backend::Postgres => {
-                let opts = PgConnectOptions::from_str(url)
-                    .map_err(|e| ConnectError::BadUrl(e.to_string()))?;
-                Self::connect_postgres(opts).await
-            }
-        }
-    }
-
-    /// A pool that connects on first use, so that a server can start (and answer
-    /// `/healthz` and 503s) while a database server is still down.
-    pub fn connect_lazy(url: &str) -> Result<Db, ConnectError> {
-        match Backend::of_url(url)? {
-            Backend::Postgres => {
-                let opts = PgConnectOptions::from_str(url)
-                    .map_err(|e| ConnectError::BadUrl(e.to_string()))?;
-                Ok(Db::Postgres(
-                    Self::pg_pool_options().connect_lazy_with(opts),
-                ))
-            }
-            Backend::Sqlite => Err(ConnectError::BadUrl(
-                "a SQLite file is opened at once, not lazily".into(),
-            )),
-        }
-    }
-
-    fn pg_pool_options() -> PgPoolOptions {
-        PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(2))
-    }
-
-    /// Open a PostgreSQL pool with pacts' settings (used by tests to pick a schema).
-    pub async fn connect_postgres(opts: PgConnectOptions) -> Result<Db, ConnectError> {
-        let pool = Self::pg_pool_options()
-            .connect_with(opts)
-            .await
-            .map_err(ConnectError::Open)?;
-        Ok(Db::Postgres(pool))
-    }
-
     pub fn backend(&self) -> &'static str {
-        match self {
-            Db::Sqlite(_) => "sqlite",
-            Db::Postgres(_) => "postgres",
+        if self.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
         }
     }
 
-    /// Open and idle connections of the pool.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    /// Open and idle connections of the readers' and writers' pools together.
     pub fn pool_stats(&self) -> (u32, usize) {
-        match self {
-            Db::Sqlite(p) => (p.size(), p.num_idle()),
-            Db::Postgres(p) => (p.size(), p.num_idle()),
+        match &self.pools() {
+            Pools::Sqlite { read, write } => (
+                read.size() + write.size(),
+                read.num_idle() + write.num_idle(),
+            ),
+            Pools::Postgres { read, write } => (
+                read.size() + write.size(),
+                read.num_idle() + write.num_idle(),
+            ),
         }
     }
 
     /// Apply the embedded migrations for this backend. Concurrent callers on PostgreSQL
-    /// are serialised by sqlx's advisory lock.
+    /// are serialised by sqlx's advisory lock; the session's statement timeout does not
+    /// apply to them (the connection is closed afterwards rather than reused).
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Db::Sqlite(p) => SQLITE_MIGRATOR.run(p).await?,
-            Db::Postgres(p) => POSTGRES_MIGRATOR.run(p).await?,
+        match &self.pools() {
+            Pools::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
+            Pools::Postgres { write, .. } => {
+                let mut conn = pg_deadline(write.acquire()).await?;
+                conn.close_on_drop();
+                sqlx::raw_sql("set statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await?;
+                // `run` on a pooled connection trips sqlx's "Acquire is not general
+                // enough"; `run_direct` is the same without the acquire.
+                POSTGRES_MIGRATOR
+                    .run_direct(None, &mut *conn, false)
+                    .await?
+            }
         }
         Ok(())
     }
 
     /// True when every embedded migration has been applied.
     pub async fn migrations_applied(&self) -> Result<bool> {
-        let want = match self {
-            Db::Sqlite(_) => SQLITE_MIGRATOR.iter().count() as i64,
-            Db::Postgres(_) => POSTGRES_MIGRATOR.iter().count() as i64,
+        let want = if self.is_postgres() {
+            POSTGRES_MIGRATOR.iter().count() as i64
+        } else {
+            SQLITE_MIGRATOR.iter().count() as i64
         };
         let n = self
             .fetch_one_int("select count(*) from _sqlx_migrations where success", &[])
@@ -257,6 +234,24 @@ impl Db {
             .map(|_| ())
     }
 
+    /// The storage fault the last failed write hit and how long ago, until a write
+    /// succeeds again.
+    pub fn storage_fault(&self) -> Option<(StorageFault, Duration)> {
+        self.health.fault()
+    }
+
+    /// A real (empty) write: it commits a row update without changing a value, so that
+    /// a full disk or a read-only file fails it. Clears the recorded fault if it works.
+    pub async fn probe_write(&self) -> Result<()> {
+        let mut tx = self.begin_write(Scope::Keys).await?;
+        tx.execute(
+            "update data_version set version = version where id = 1".into(),
+            &[],
+        )
+        .await?;
+        tx.commit().await
+    }
+
     /// True when no state has been stored yet (a fresh database).
     pub async fn is_empty(&self) -> Result<bool> {
         Ok(self
@@ -268,16 +263,16 @@ impl Db {
     /// Run a query returning rows of the given column types.
     pub async fn fetch(&self, sql: String, vals: &[Val], cols: &[Col]) -> Result<Rows> {
         let mut out = Vec::new();
-        match self {
-            Db::Sqlite(p) => {
+        match &self.pools() {
+            Pools::Sqlite { read, .. } => {
                 let q = bind_vals!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), vals);
-                for row in q.fetch_all(p).await? {
+                for row in q.fetch_all(read).await? {
                     out.push(decode_row!(&row, cols));
                 }
             }
-            Db::Postgres(p) => {
+            Pools::Postgres { read, .. } => {
                 let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
-                for row in pg_deadline(q.fetch_all(p)).await? {
+                for row in pg_deadline(q.fetch_all(read)).await? {
                     out.push(decode_row!(&row, cols));
                 }
             }
@@ -287,15 +282,15 @@ impl Db {
 
     /// Run a query returning rows decoded into `T` by column name.
     pub async fn fetch_as<T: Record>(&self, sql: String, vals: &[Val]) -> Result<Vec<T>> {
-        Ok(match self {
-            Db::Sqlite(p) => {
+        Ok(match &self.pools() {
+            Pools::Sqlite { read, .. } => {
                 bind_vals!(sqlx::query_as::<Sqlite, T>(AssertSqlSafe(sql)), vals)
-                    .fetch_all(p)
+                    .fetch_all(read)
                     .await?
             }
-            Db::Postgres(p) => {
+            Pools::Postgres { read, .. } => {
                 let q = bind_vals!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(sql)), vals);
-                pg_deadline(q.fetch_all(p)).await?
+                pg_deadline(q.fetch_all(read)).await?
             }
         })
     }
@@ -306,37 +301,45 @@ impl Db {
         Ok(first_int(&rows))
     }
 
-    /// Start a write transaction. On SQLite it takes the write lock at once (`BEGIN
-    /// IMMEDIATE`); on PostgreSQL it takes a transaction-scoped advisory lock, so that
-    /// every check-then-write sequence is serialised across all pacts processes.
-    pub async fn begin_write(&self) -> Result<Tx> {
-        match self {
-            Db::Sqlite(p) => Ok(Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
-            Db::Postgres(p) => {
-                let mut tx = pg_deadline(p.begin()).await?;
-                pg_deadline(
-                    sqlx::query("select pg_advisory_xact_lock(7261706163747301)").execute(&mut *tx),
-                )
-                .await?;
-                Ok(Tx::Postgres(tx))
+    /// Start a write transaction on a writers' connection. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`). On PostgreSQL it takes the advisory lock on
+    /// everything, shared for [`Scope::Keys`] (the write then locks the keys it checks,
+    /// see [`locks`]) or exclusive for [`Scope::Everything`].
+    pub async fn begin_write(&self, scope: Scope) -> Result<Tx> {
+        let mut tx = match &self.pools() {
+            Pools::Sqlite { write, .. } => {
+                let conn = write.acquire().await?;
+                let conn = tx::Conn::Sqlite(conn);
+                return Tx::start(conn, self.health.clone(), "BEGIN IMMEDIATE").await;
             }
+            Pools::Postgres { write, .. } => {
+                let conn = pg_deadline(write.acquire()).await?;
+                Tx::start(tx::Conn::Postgres(conn), self.health.clone(), "BEGIN").await?
+            }
+        };
+        match scope {
+            Scope::Keys => tx.lock(&[LockKey::shared(&[locks::EVERYTHING])]).await?,
+            Scope::Everything => tx.lock_everything(Duration::from_secs(30)).await?,
         }
+        Ok(tx)
     }
 
     /// A text expression compared byte by byte, so that both backends sort alike
     /// whatever PostgreSQL's default collation is.
     pub fn collate_c(&self, expr: &str) -> String {
-        collate_c(matches!(self, Db::Postgres(_)), expr)
+        collate_c(self.is_postgres(), expr)
     }
 
     /// The SQL aggregate that joins strings with an ordering clause.
     pub fn string_agg(&self) -> &'static str {
-        string_agg(matches!(self, Db::Postgres(_)))
+        string_agg(self.is_postgres())
     }
 
-    /// The current data version; every write increments it.
+    /// The current data version: the sum of its counters (PostgreSQL writers each bump
+    /// whichever counter row is free, so that none waits for another's row lock). Every
+    /// committed write adds one.
     pub async fn data_version(&self) -> Result<i64> {
-        self.fetch_one_int("select version from data_version where id = 1", &[])
+        self.fetch_one_int("select cast(sum(version) as bigint) from data_version", &[])
             .await
     }
 }

@@ -143,7 +143,7 @@ impl Db {
     /// `dry_run`, nothing is written and the report says what would be done.
     pub async fn upgrade(&self, dry_run: bool) -> Result<Report> {
         let to = shipped();
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write(super::Scope::Everything).await?;
         let held = tx
             .fetch_one_int("select release from data_release where id = 1", &[])
             .await?;
@@ -216,7 +216,7 @@ impl Db {
     /// Load one release's SQL into an empty database and record it as held (for tests and
     /// tools that need a database as an earlier release left it).
     pub async fn load_release_sql(&self, sql: &str, release: i64) -> Result<()> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write(super::Scope::Everything).await?;
         tx.execute_script(sql).await?;
         sync_sequences(&mut tx).await?;
         set_release(&mut tx, release, None, None).await?;

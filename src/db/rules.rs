@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::locks::{self, LockKey};
 use super::read::{Where, alt_key_query, key_col};
 use super::{Col, Error, Result, Rows, Tx, Val};
 use crate::input::{self, FieldError, Input, Invalid, KeyRef};
@@ -82,6 +83,7 @@ pub(super) async fn check_rules(
         }
     }
     if errors.is_empty() {
+        tx.lock(&rule_locks(res, input)).await?;
         check_overlap(tx, res, input, own_key, &mut errors).await?;
         if !restoring {
             check_not_before(tx, res, input, &mut errors).await?;
@@ -91,6 +93,39 @@ pub(super) async fn check_rules(
         return Err(Invalid(errors).into());
     }
     check_unique(tx, res, input, own_key).await
+}
+
+/// The keys the checks below depend on (see [`super::locks`]): rows referred to
+/// (shared), the scope of the no-overlap rule and each unique value (exclusive).
+fn rule_locks(res: &Resource, input: &Input) -> Vec<LockKey> {
+    let mut keys = Vec::new();
+    for (f, v) in &input.values {
+        if let Kind::Ref(target) = f.kind
+            && !v.is_null()
+        {
+            keys.push(locks::row(target.0.table, v, true));
+        }
+    }
+    if let Some(same) = res.period.and_then(|p| p.no_overlap) {
+        let mut parts = vec![res.table.to_string(), "overlap".to_string()];
+        parts.extend(
+            same.iter()
+                .map(|f| input.get(f).map(Val::key_text).unwrap_or_default()),
+        );
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        keys.push(LockKey::exclusive(&parts));
+    }
+    for field in res.unique {
+        if let Some(v) = input.get(field).filter(|v| !v.is_null()) {
+            keys.push(LockKey::exclusive(&[
+                res.table,
+                "unique",
+                field,
+                &v.key_text(),
+            ]));
+        }
+    }
+    keys
 }
 
 /// Rows equal in the period's `no_overlap` fields may not have overlapping periods.

@@ -136,7 +136,21 @@ pub struct CheckReport {
 }
 
 /// Record that the data changed (inside the write's own transaction); ETags follow it.
+/// On PostgreSQL the version is a sum of counter rows and the write bumps one that no
+/// other open transaction holds, so that no writer waits here for another (or for a peer
+/// frozen before its commit); only when all are held does it wait for one.
 pub async fn bump_version(tx: &mut super::Tx) -> Result<()> {
+    if tx.is_postgres() {
+        let n = tx
+            .execute(
+                "update data_version set version = version + 1 where id = (select id from data_version order by id limit 1 for update skip locked)".into(),
+                &[],
+            )
+            .await?;
+        if n == 1 {
+            return Ok(());
+        }
+    }
     tx.execute(
         "update data_version set version = version + 1 where id = 1".into(),
         &[],
@@ -161,7 +175,7 @@ pub async fn backfill_search(db: &Db) -> Result<u64> {
         if rows.is_empty() {
             continue;
         }
-        let mut tx = db.begin_write().await?;
+        let mut tx = db.begin_write(super::Scope::Everything).await?;
         for row in &rows {
             let text = search_text(res, |name| {
                 let i = res.search.iter().position(|f| *f == name)?;

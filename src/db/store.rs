@@ -3,7 +3,7 @@
 //! store; this module only stores it.
 
 use super::read::search_text;
-use super::{Error, Result, Tx, Val};
+use super::{Col, Error, Result, Tx, Val};
 use crate::input::Input;
 use crate::model::{KeyKind, Resource};
 
@@ -38,8 +38,27 @@ fn search_of(res: &Resource, input: &Input) -> Val {
 }
 
 /// The next server-assigned id of a table: from a counter that only grows (an id is never
-/// handed out twice, on either backend) and starts above every id a release uses.
+/// handed out twice, on either backend) and starts above every id a release uses. SQLite
+/// (one writer at a time) keeps the counters in `id_counters`; PostgreSQL takes them from
+/// sequences, which no writer waits for, skipping an id a client already chose by PUT.
 async fn next_id(tx: &mut Tx, table: &str) -> Result<Val> {
+    if tx.is_postgres() {
+        for _ in 0..1000 {
+            let rows = tx
+                .fetch(
+                    format!(
+                        "select n from (select nextval('{table}_next_id') as n) s where not exists (select 1 from {table} where id = s.n)"
+                    ),
+                    &[],
+                    &[Col::Int],
+                )
+                .await?;
+            if let Some(Val::Int(Some(n))) = rows.first().and_then(|r| r.first()) {
+                return Ok(Val::Int(Some(*n)));
+            }
+        }
+        return Err(Error::internal(format!("no free id for {table}")));
+    }
     let n = tx
         .fetch_one_int(
             "update id_counters set next = next + 1 where name = $1 returning next - 1",
@@ -54,12 +73,14 @@ async fn next_id(tx: &mut Tx, table: &str) -> Result<Val> {
 
 /// After an explicit id (PUT, a release): the counter moves past it.
 async fn pass_id(tx: &mut Tx, table: &str, key: &Val) -> Result<()> {
-    tx.execute(
-        "update id_counters set next = $2 + 1 where name = $1 and next <= $2".into(),
-        &[Val::text(table), key.clone()],
-    )
-    .await
-    .map(|_| ())
+    let sql = if tx.is_postgres() {
+        format!(
+            "select setval('{table}_next_id', $1 + 1, false) from {table}_next_id where last_value + (case when is_called then 1 else 0 end) <= $1"
+        )
+    } else {
+        format!("update id_counters set next = $1 + 1 where name = '{table}' and next <= $1")
+    };
+    tx.execute(sql, std::slice::from_ref(key)).await.map(|_| ())
 }
 
 pub(super) async fn insert_row(tx: &mut Tx, res: &Resource, input: &Input) -> Result<Val> {

@@ -52,7 +52,7 @@ pub async fn create(db: &Db, name: &str) -> Result<NewToken, TokenError> {
     getrandom::fill(&mut raw).map_err(|e| TokenError::Random(e.to_string()))?;
     let lookup = hex(&raw[..6]);
     let token = format!("pacts_{lookup}_{}", hex(&raw[6..]));
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write(super::Scope::Keys).await?;
     let taken = tx
         .fetch_one_int(
             "select count(*) from api_tokens where name = $1",
@@ -63,9 +63,10 @@ pub async fn create(db: &Db, name: &str) -> Result<NewToken, TokenError> {
         return Err(TokenError::Exists(name.to_string()));
     }
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let created = match db {
-        Db::Sqlite(_) => "$4",
-        Db::Postgres(_) => "cast($4 as timestamptz)",
+    let created = if db.is_postgres() {
+        "cast($4 as timestamptz)"
+    } else {
+        "$4"
     };
     tx.execute(
         format!(
@@ -97,9 +98,10 @@ pub struct TokenInfo {
 
 /// Name, creation time and revocation time of every token.
 pub async fn list(db: &Db) -> super::Result<Vec<TokenInfo>> {
-    let sql = match db {
-        Db::Sqlite(_) => "select name, created_at, revoked_at from api_tokens order by name",
-        Db::Postgres(_) => {
+    let sql = if !db.is_postgres() {
+        "select name, created_at, revoked_at from api_tokens order by name"
+    } else {
+        {
             "select name, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as created_at,
                     to_char(revoked_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') as revoked_at
                from api_tokens order by name"
@@ -110,11 +112,12 @@ pub async fn list(db: &Db) -> super::Result<Vec<TokenInfo>> {
 
 pub async fn revoke(db: &Db, name: &str) -> Result<(), TokenError> {
     let now = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let at = match db {
-        Db::Sqlite(_) => "$1",
-        Db::Postgres(_) => "cast($1 as timestamptz)",
+    let at = if db.is_postgres() {
+        "cast($1 as timestamptz)"
+    } else {
+        "$1"
     };
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write(super::Scope::Keys).await?;
     let n = tx
         .execute(
             format!(

@@ -1,47 +1,121 @@
 //! An open write transaction on either backend, with the same primitives as [`Db`].
+//!
+//! The transaction is ours, not sqlx's: `BEGIN`, `COMMIT` and `ROLLBACK` are plain
+//! statements on a pooled connection, and a connection goes back to the pool only when
+//! it is known to be outside a transaction. Anything else (a failed `COMMIT`, a failed
+//! `ROLLBACK`, a statement cut off by its deadline, a storage or I/O fault) closes it
+//! instead, so that no later request can inherit a half-finished transaction. (sqlx's
+//! own `Transaction` returns a connection whose `ROLLBACK` failed, after SQLite rolled
+//! back by itself on a full disk, with its depth counter stuck above zero: every later
+//! write on it failed until a restart.)
+//!
+//! [`Db`]: super::Db
+
+use std::sync::Arc;
 
 use chrono::NaiveDate;
-use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite};
 
-use super::{Col, Record, Result, Rows, Val, bind_vals, decode_row, first_int, pg_deadline};
+use super::health::Health;
+use super::{
+    Col, Error, PG_QUERY_TIMEOUT, Record, Result, Rows, Val, bind_vals, decode_row, first_int,
+    pg_deadline,
+};
 
-pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
-    Postgres(Transaction<'static, Postgres>),
+pub(super) enum Conn {
+    Sqlite(PoolConnection<Sqlite>),
+    Postgres(PoolConnection<Postgres>),
+}
+
+pub struct Tx {
+    /// `None` once committed (or handed to the rollback task).
+    conn: Option<Conn>,
+    /// A statement failed in a way that leaves the session in doubt: the connection is
+    /// closed rather than rolled back and reused.
+    broken: bool,
+    health: Arc<Health>,
+}
+
+/// Run one primitive on whichever connection the transaction holds; an error marks the
+/// transaction broken where the session may be in doubt, and a storage fault is noted.
+macro_rules! on_conn {
+    ($self:ident, $c:ident, $sqlite:expr, $postgres:expr) => {{
+        let result: Result<_> = match $self.conn.as_mut() {
+            Some(Conn::Sqlite($c)) => $sqlite,
+            Some(Conn::Postgres($c)) => $postgres,
+            None => Err(Error::internal("the transaction is already finished")),
+        };
+        if let Err(e) = &result {
+            $self.failed(e);
+        }
+        result
+    }};
 }
 
 impl Tx {
-    pub async fn fetch(&mut self, sql: String, vals: &[Val], cols: &[Col]) -> Result<Rows> {
-        let mut out = Vec::new();
-        match self {
-            Tx::Sqlite(tx) => {
-                let q = bind_vals!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), vals);
-                for row in q.fetch_all(&mut **tx).await? {
-                    out.push(decode_row!(&row, cols));
-                }
+    /// Begin on `conn` with `begin` (`BEGIN`, `BEGIN IMMEDIATE`). If that fails the
+    /// connection is outside any transaction: it goes back to the pool as it is (or is
+    /// closed, where the session is in doubt).
+    pub(super) async fn start(conn: Conn, health: Arc<Health>, begin: &'static str) -> Result<Tx> {
+        let mut tx = Tx {
+            conn: Some(conn),
+            broken: false,
+            health,
+        };
+        if let Err(e) = tx.execute(begin.into(), &[]).await {
+            if !tx.broken {
+                tx.conn = None;
             }
-            Tx::Postgres(tx) => {
-                let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
-                for row in pg_deadline(q.fetch_all(&mut **tx)).await? {
-                    out.push(decode_row!(&row, cols));
-                }
-            }
+            return Err(e);
         }
-        Ok(out)
+        Ok(tx)
+    }
+
+    fn failed(&mut self, e: &Error) {
+        self.health.saw(e);
+        if !matches!(
+            e,
+            Error::Constraint { .. } | Error::Busy(_) | Error::Invalid(_)
+        ) {
+            self.broken = true;
+        }
+    }
+
+    pub async fn fetch(&mut self, sql: String, vals: &[Val], cols: &[Col]) -> Result<Rows> {
+        on_conn!(
+            self,
+            c,
+            {
+                let q = bind_vals!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), vals);
+                match q.fetch_all(&mut **c).await {
+                    Ok(rows) => decode_rows(rows, cols),
+                    Err(e) => Err(e.into()),
+                }
+            },
+            {
+                let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
+                match pg_deadline(q.fetch_all(&mut **c)).await {
+                    Ok(rows) => decode_pg_rows(rows, cols),
+                    Err(e) => Err(e),
+                }
+            }
+        )
     }
 
     pub async fn fetch_as<T: Record>(&mut self, sql: String, vals: &[Val]) -> Result<Vec<T>> {
-        Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_vals!(sqlx::query_as::<Sqlite, T>(AssertSqlSafe(sql)), vals)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            Tx::Postgres(tx) => {
+        on_conn!(
+            self,
+            c,
+            bind_vals!(sqlx::query_as::<Sqlite, T>(AssertSqlSafe(sql)), vals)
+                .fetch_all(&mut **c)
+                .await
+                .map_err(Error::from),
+            {
                 let q = bind_vals!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(sql)), vals);
-                pg_deadline(q.fetch_all(&mut **tx)).await?
+                pg_deadline(q.fetch_all(&mut **c)).await
             }
-        })
+        )
     }
 
     pub async fn fetch_one_int(&mut self, sql: impl Into<String>, vals: &[Val]) -> Result<i64> {
@@ -51,35 +125,54 @@ impl Tx {
 
     /// Run a statement; returns the number of rows it touched.
     pub async fn execute(&mut self, sql: String, vals: &[Val]) -> Result<u64> {
-        Ok(match self {
-            Tx::Sqlite(tx) => bind_vals!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), vals)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-            Tx::Postgres(tx) => {
+        on_conn!(
+            self,
+            c,
+            bind_vals!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), vals)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(Error::from),
+            {
                 let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
-                pg_deadline(q.execute(&mut **tx)).await?.rows_affected()
+                pg_deadline(q.execute(&mut **c))
+                    .await
+                    .map(|r| r.rows_affected())
             }
-        })
+        )
     }
 
     /// Run several statements of fixed SQL (no values), without a deadline: a script
-    /// such as the seed may take longer than one query should.
+    /// such as the seed may take longer than one query should (on PostgreSQL the
+    /// session's statement timeout is lifted for the rest of this transaction).
     pub async fn execute_script(&mut self, sql: &str) -> Result<()> {
         let sql = AssertSqlSafe(sql.to_string());
-        match self {
-            Tx::Sqlite(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
+        on_conn!(
+            self,
+            c,
+            sqlx::raw_sql(sql)
+                .execute(&mut **c)
+                .await
+                .map(|_| ())
+                .map_err(Error::from),
+            {
+                match sqlx::raw_sql("set local statement_timeout = 0")
+                    .execute(&mut **c)
+                    .await
+                {
+                    Ok(_) => sqlx::raw_sql(sql)
+                        .execute(&mut **c)
+                        .await
+                        .map(|_| ())
+                        .map_err(Error::from),
+                    Err(e) => Err(e.into()),
+                }
             }
-            Tx::Postgres(tx) => {
-                sqlx::raw_sql(sql).execute(&mut **tx).await?;
-            }
-        }
-        Ok(())
+        )
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self, Tx::Postgres(_))
+        matches!(self.conn, Some(Conn::Postgres(_)))
     }
 
     pub fn string_agg(&self) -> &'static str {
@@ -88,6 +181,43 @@ impl Tx {
 
     pub fn collate_c(&self, expr: &str) -> String {
         super::collate_c(self.is_postgres(), expr)
+    }
+
+    /// Take transaction-scoped advisory locks (PostgreSQL), in a fixed order so that two
+    /// writers never wait for each other in a cycle. SQLite needs none: `BEGIN
+    /// IMMEDIATE` already made this the only writer.
+    pub async fn lock(&mut self, keys: &[super::locks::LockKey]) -> Result<()> {
+        if !self.is_postgres() || keys.is_empty() {
+            return Ok(());
+        }
+        let sql = super::locks::lock_sql(keys);
+        self.execute(sql, &[]).await.map(|_| ())
+    }
+
+    /// Wait up to `wait` (not the usual lock timeout) for the exclusive lock on
+    /// everything: a release upgrade or a revert waits for the writes in flight, and
+    /// processes starting together wait for the one applying a release.
+    pub(super) async fn lock_everything(&mut self, wait: std::time::Duration) -> Result<()> {
+        let id = super::locks::LockKey::exclusive(&[super::locks::EVERYTHING]).id;
+        on_conn!(
+            self,
+            c,
+            {
+                let _ = c;
+                Ok(())
+            },
+            {
+                let sql = format!(
+                    "set local lock_timeout = {}; select pg_advisory_xact_lock({id})",
+                    wait.as_millis()
+                );
+                let run = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **c);
+                match tokio::time::timeout(wait + PG_QUERY_TIMEOUT, run).await {
+                    Ok(r) => r.map(|_| ()).map_err(Error::from),
+                    Err(_) => Err(Error::Deadline),
+                }
+            }
+        )
     }
 
     /// Move an identity sequence past the highest id (after rows were given explicit
@@ -105,10 +235,94 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(tx) => Ok(tx.commit().await?),
-            Tx::Postgres(tx) => pg_deadline(tx.commit()).await,
+    /// Commit. On PostgreSQL a `COMMIT` that gets no answer (deadline, lost connection)
+    /// may or may not have taken effect: that is [`Error::OutcomeUnknown`], not a plain
+    /// failure. A failed commit closes the connection.
+    pub async fn commit(mut self) -> Result<()> {
+        let Some(conn) = self.conn.take() else {
+            return Err(Error::internal("the transaction is already finished"));
+        };
+        let result = match conn {
+            Conn::Sqlite(mut c) => {
+                let r = sqlx::raw_sql("COMMIT")
+                    .execute(&mut *c)
+                    .await
+                    .map(|_| ())
+                    .map_err(Error::from);
+                if r.is_err() {
+                    c.close_on_drop();
+                }
+                r
+            }
+            Conn::Postgres(mut c) => {
+                let r = pg_deadline(sqlx::raw_sql("COMMIT").execute(&mut *c))
+                    .await
+                    .map(|_| ());
+                if r.is_err() {
+                    c.close_on_drop();
+                }
+                r.map_err(|e| match e {
+                    Error::Deadline | Error::Unavailable(_) => Error::OutcomeUnknown(Box::new(e)),
+                    other => other,
+                })
+            }
+        };
+        match &result {
+            Ok(()) => self.health.wrote(),
+            Err(e) => self.health.saw(e),
+        }
+        result
+    }
+}
+
+impl Drop for Tx {
+    /// Not committed: roll back on a task of its own (the connection returns to the pool
+    /// only if that works), or close the connection where the session is in doubt.
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        let handle = tokio::runtime::Handle::try_current();
+        match (conn, handle) {
+            (Conn::Sqlite(c), Ok(h)) if !self.broken => {
+                h.spawn(async move {
+                    let mut c = c;
+                    if sqlx::raw_sql("ROLLBACK").execute(&mut *c).await.is_err() {
+                        c.close_on_drop();
+                    }
+                });
+            }
+            (Conn::Postgres(c), Ok(h)) if !self.broken => {
+                h.spawn(async move {
+                    let mut c = c;
+                    let done = tokio::time::timeout(
+                        PG_QUERY_TIMEOUT,
+                        sqlx::raw_sql("ROLLBACK").execute(&mut *c),
+                    )
+                    .await;
+                    if !matches!(done, Ok(Ok(_))) {
+                        c.close_on_drop();
+                    }
+                });
+            }
+            (Conn::Sqlite(mut c), _) => c.close_on_drop(),
+            (Conn::Postgres(mut c), _) => c.close_on_drop(),
         }
     }
+}
+
+fn decode_rows(rows: Vec<sqlx::sqlite::SqliteRow>, cols: &[Col]) -> Result<Rows> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(decode_row!(row, cols));
+    }
+    Ok(out)
+}
+
+fn decode_pg_rows(rows: Vec<sqlx::postgres::PgRow>, cols: &[Col]) -> Result<Rows> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(decode_row!(row, cols));
+    }
+    Ok(out)
 }

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::changes::record;
 use super::idempotency::{self, Idem};
+use super::locks::{self, LockKey, Scope};
 use super::read::{get_sql, key_col, to_json};
 use super::rules::{check_rules, exists};
 use super::seed::bump_version;
@@ -90,7 +91,14 @@ pub async fn create(
     if res.key_kind != KeyKind::Id && input.key.is_none() {
         return Err(Error::field(res.key, "is required"));
     }
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write(Scope::Keys).await?;
+    if let Some(idem) = idem {
+        tx.lock(&[LockKey::exclusive(&["idempotency", &ctx.token, &idem.key])])
+            .await?;
+    }
+    if let Some(k) = &input.key {
+        tx.lock(&[locks::row(res.table, k, false)]).await?;
+    }
     if let Some(idem) = idem
         && let Some(stored) = idempotency::lookup(&mut tx, &ctx.token, idem).await?
     {
@@ -126,7 +134,7 @@ pub async fn replace(
     ctx: &WriteCtx,
     cond: Cond<'_>,
 ) -> Result<(bool, Value)> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write(Scope::Keys).await?;
     let out = replace_in(&mut tx, res, key, input, ctx, cond, None).await?;
     bump_version(&mut tx).await?;
     tx.commit().await?;
@@ -142,7 +150,8 @@ pub async fn patch(
     ctx: &WriteCtx,
     cond: Cond<'_>,
 ) -> Result<Value> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write(Scope::Keys).await?;
+    tx.lock(&[locks::row(res.table, key, false)]).await?;
     let mut current = get_tx(&mut tx, res, key)
         .await?
         .ok_or_else(|| Error::NotFound {
@@ -180,6 +189,7 @@ pub(super) async fn replace_in(
         }
         _ => input.key = Some(key.clone()),
     }
+    tx.lock(&[locks::row(res.table, key, false)]).await?;
     let before = get_tx(tx, res, key).await?;
     check(cond, before.as_ref())?;
     check_rules(tx, res, &mut input, Some(key), reverts.is_some()).await?;
@@ -208,7 +218,7 @@ pub async fn delete(
     ctx: &WriteCtx,
     cond: Cond<'_>,
 ) -> Result<()> {
-    let mut tx = db.begin_write().await?;
+    let mut tx = db.begin_write(Scope::Keys).await?;
     delete_in(&mut tx, res, key, cascade, ctx, cond, None).await?;
     bump_version(&mut tx).await?;
     tx.commit().await?;
@@ -224,6 +234,7 @@ pub(super) async fn delete_in(
     cond: Cond<'_>,
     reverts: Option<i64>,
 ) -> Result<()> {
+    tx.lock(&[locks::row(res.table, key, false)]).await?;
     let Some(before) = get_tx(tx, res, key).await? else {
         return Err(Error::NotFound {
             collection: res,

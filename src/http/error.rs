@@ -35,12 +35,17 @@ pub enum ApiError {
     TooManyRequests(String, u64),
     #[error("payload too large")]
     PayloadTooLarge(usize),
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
-    /// Retry later; `detail` is what the client is told, `source` is logged.
+    /// Retry later: a 503 (or the 507 of a full disk) of the given type, with
+    /// `Retry-After`; `detail` is what the client is told, `source` is logged.
     #[error("unavailable: {detail}")]
     Unavailable {
+        kind: &'static ProblemType,
         detail: &'static str,
+        retry_after: u32,
         #[source]
         source: Option<BoxError>,
     },
@@ -61,7 +66,9 @@ impl ApiError {
     /// A 503 whose cause is not an error value (start-up, say).
     pub fn unavailable(detail: &'static str) -> Self {
         ApiError::Unavailable {
+            kind: &problems::UNAVAILABLE,
             detail,
+            retry_after: 2,
             source: None,
         }
     }
@@ -76,8 +83,9 @@ impl ApiError {
             ApiError::PreconditionFailed(_) => &problems::PRECONDITION_FAILED,
             ApiError::TooManyRequests(..) => &problems::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => &problems::PAYLOAD_TOO_LARGE,
+            ApiError::RequestTimeout(_) => &problems::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType(_) => &problems::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable { .. } => &problems::UNAVAILABLE,
+            ApiError::Unavailable { kind, .. } => kind,
             ApiError::Internal(_) => &problems::INTERNAL,
         }
     }
@@ -91,6 +99,7 @@ impl ApiError {
             | ApiError::Conflict(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::PreconditionFailed(d)
+            | ApiError::RequestTimeout(d)
             | ApiError::TooManyRequests(d, _) => d.clone(),
             ApiError::Invalid { detail, .. } => detail.clone(),
             ApiError::PayloadTooLarge(limit) => {
@@ -180,8 +189,11 @@ impl IntoResponse for ApiError {
                     HeaderValue::from_static("Bearer realm=\"pacts\""),
                 );
             }
-            ApiError::Unavailable { .. } => {
-                h.insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            ApiError::RequestTimeout(_) => {
+                h.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            ApiError::Unavailable { retry_after, .. } => {
+                h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
             }
             ApiError::TooManyRequests(_, secs) => {
                 if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
@@ -200,6 +212,20 @@ impl From<Invalid> for ApiError {
             detail: e.summary(),
             errors: e.0,
         }
+    }
+}
+
+fn unavailable(
+    kind: &'static ProblemType,
+    detail: &'static str,
+    retry_after: u32,
+    e: db::Error,
+) -> ApiError {
+    ApiError::Unavailable {
+        kind,
+        detail,
+        retry_after,
+        source: Some(Box::new(e)),
     }
 }
 
@@ -274,18 +300,37 @@ impl From<db::Error> for ApiError {
                         .unwrap_or_default(),
                 },
             },
-            E::Busy(_) => ApiError::Unavailable {
-                detail: "The database is busy with another write; retry shortly.",
-                source: Some(Box::new(e)),
-            },
-            E::DiskFull(_) | E::ReadOnly(_) => ApiError::Unavailable {
-                detail: "The database cannot store changes right now; retry later.",
-                source: Some(Box::new(e)),
-            },
-            E::Unavailable(_) | E::Deadline => ApiError::Unavailable {
-                detail: DB_UNREACHABLE,
-                source: Some(Box::new(e)),
-            },
+            E::Busy(_) => unavailable(
+                &problems::UNAVAILABLE,
+                "The database is busy with another write to the same data; retry shortly.",
+                1,
+                e,
+            ),
+            E::DiskFull(_) => unavailable(
+                &problems::INSUFFICIENT_STORAGE,
+                "The database's disk is full: nothing was changed, and no change can be stored until space is freed. Reads still work.",
+                30,
+                e,
+            ),
+            E::ReadOnly(_) => unavailable(
+                &problems::READ_ONLY,
+                "The database is read-only right now: nothing was changed. Reads still work.",
+                30,
+                e,
+            ),
+            E::StorageIo(_) => unavailable(
+                &problems::UNAVAILABLE,
+                "The database's storage reports I/O errors; retry later.",
+                10,
+                e,
+            ),
+            E::OutcomeUnknown(_) => unavailable(
+                &problems::OUTCOME_UNKNOWN,
+                "The write reached the database but its commit was not confirmed in time: it may or may not have been stored. Retry a create with the same Idempotency-Key to get its stored answer; read the item before retrying any other write.",
+                2,
+                e,
+            ),
+            E::Unavailable(_) | E::Deadline => unavailable(&problems::UNAVAILABLE, DB_UNREACHABLE, 2, e),
             E::Internal(_) => ApiError::Internal(Box::new(e)),
         }
     }

@@ -14,6 +14,22 @@ use crate::input::parse_json_strict;
 
 /// The largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long a request body may take to arrive (well inside the 10 s request timeout, so
+/// that a slow or short upload is the client's 408, not the server's 503).
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether reading a body stopped at the size limit (rather than on an I/O error).
+fn is_length_limit(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(s) = source {
+        if s.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
 /// The most query parameters one request may send (the longest real one needs about 20).
 pub const MAX_QUERY_PARAMS: usize = 100;
 
@@ -135,9 +151,22 @@ async fn read_json(req: Request, patch: bool) -> Result<JsonBody, ApiError> {
             )));
         }
     }
-    let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+    let read = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES);
+    let bytes = match tokio::time::timeout(BODY_READ_TIMEOUT, read).await {
+        Err(_) => {
+            return Err(ApiError::RequestTimeout(format!(
+                "The request body did not arrive within {} s; send the whole body at once.",
+                BODY_READ_TIMEOUT.as_secs()
+            )));
+        }
+        Ok(Err(e)) if is_length_limit(&e) => return Err(ApiError::PayloadTooLarge(MAX_BODY_BYTES)),
+        Ok(Err(_)) => {
+            return Err(ApiError::BadRequest(
+                "The request body could not be read to its end.".into(),
+            ));
+        }
+        Ok(Ok(b)) => b,
+    };
     let value = parse_json_strict(&bytes).map_err(|e| {
         let what = if bytes.is_empty() {
             "The body is empty".to_string()

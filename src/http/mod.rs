@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cache;
 pub mod changes;
 pub mod conditional;
+pub mod edge;
 pub mod encoding;
 pub mod error;
 pub mod extract;

@@ -23,6 +23,29 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let migrated = reachable
         && state.ready.load(std::sync::atomic::Ordering::Acquire)
         && state.db.migrations_applied().await.unwrap_or(false);
+    // A storage fault seen by a write is reported until a write succeeds again (a
+    // client's, or the probe the server's storage watcher makes; see `Db::recover`).
+    let storage = state
+        .db
+        .storage_fault()
+        .filter(|_| reachable && migrated)
+        .map(|(fault, _)| fault);
+    if let Some(fault) = storage {
+        let mut resp = problem_response(
+            &problems::NOT_READY,
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "Not ready for writes: {}. Reads are still served.",
+                fault.describe()
+            ),
+            None,
+        );
+        resp.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("10"),
+        );
+        return resp;
+    }
     if reachable && migrated {
         return Json(
             json!({"status": "ready", "database": state.db.backend(), "migrations": "applied"}),

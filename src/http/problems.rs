@@ -87,6 +87,27 @@ problem!(
     "Send bodies as application/json (PATCH also takes application/merge-patch+json)."
 );
 problem!(
+    REQUEST_TIMEOUT,
+    "request-timeout",
+    REQUEST_TIMEOUT,
+    "The request body did not arrive in time",
+    "The body was not received completely within the time allowed (it may be shorter than its Content-Length said); nothing was changed. Send the whole body at once."
+);
+problem!(
+    URI_TOO_LONG,
+    "uri-too-long",
+    URI_TOO_LONG,
+    "The request target is too long",
+    "The path and query string are longer than the server parses; ask with fewer parameters."
+);
+problem!(
+    HEADERS_TOO_LARGE,
+    "headers-too-large",
+    REQUEST_HEADER_FIELDS_TOO_LARGE,
+    "The request's headers are too large",
+    "There are too many headers, or they are too large, to parse; send fewer or smaller ones."
+);
+problem!(
     TOO_MANY_REQUESTS,
     "too-many-requests",
     TOO_MANY_REQUESTS,
@@ -108,11 +129,32 @@ problem!(
     "The database cannot be reached, cannot store changes right now, or the request took too long; retry after `Retry-After` seconds."
 );
 problem!(
+    INSUFFICIENT_STORAGE,
+    "insufficient-storage",
+    INSUFFICIENT_STORAGE,
+    "The database's disk is full",
+    "No change can be stored until space is freed; nothing was changed. Reads still work. `/readyz` reports the fault until a write succeeds again; retry after `Retry-After` seconds."
+);
+problem!(
+    READ_ONLY,
+    "read-only",
+    SERVICE_UNAVAILABLE,
+    "The database is read-only",
+    "The database (or the file system under it) accepts no writes right now; nothing was changed. Reads still work. `/readyz` reports the fault until a write succeeds again; retry after `Retry-After` seconds."
+);
+problem!(
+    OUTCOME_UNKNOWN,
+    "outcome-unknown",
+    SERVICE_UNAVAILABLE,
+    "The outcome of the write is unknown",
+    "The write reached the database, but the answer to its COMMIT did not come in time: it may or may not have been stored. A create retried with the same `Idempotency-Key` returns the stored answer if it was stored, and creates it if it was not. Before retrying any other write, GET the item (or send the retry with `If-Match`)."
+);
+problem!(
     NOT_READY,
     "not-ready",
     SERVICE_UNAVAILABLE,
     "Not ready",
-    "The database is unreachable or its migrations are not applied."
+    "The database is unreachable, its migrations are not applied, or its storage takes no writes (a full disk, a read-only file): `detail` says which."
 );
 problem!(
     ERROR,
@@ -133,8 +175,14 @@ pub const CATALOGUE: &[&ProblemType] = &[
     &PRECONDITION_FAILED,
     &TOO_MANY_REQUESTS,
     &PAYLOAD_TOO_LARGE,
+    &REQUEST_TIMEOUT,
+    &URI_TOO_LONG,
+    &HEADERS_TOO_LARGE,
     &UNSUPPORTED_MEDIA_TYPE,
     &UNAVAILABLE,
+    &INSUFFICIENT_STORAGE,
+    &READ_ONLY,
+    &OUTCOME_UNKNOWN,
     &NOT_READY,
     &INTERNAL,
     &ERROR,

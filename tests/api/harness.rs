@@ -248,9 +248,7 @@ pub fn run(backend: Backend, f: CaseFn, seed: bool) -> Result<(), Failed> {
             token,
         };
         let outcome = tokio::spawn(f(app)).await;
-        if let Db::Postgres(p) = &db {
-            p.close().await;
-        }
+        db.close().await;
         if let Some((admin, schema)) = cleanup {
             exec(&admin, &format!("drop schema {schema} cascade")).await?;
         }
@@ -271,11 +269,8 @@ pub fn run(backend: Backend, f: CaseFn, seed: bool) -> Result<(), Failed> {
 }
 
 async fn exec(db: &Db, sql: &str) -> Result<(), Failed> {
-    let Db::Postgres(p) = db else { return Ok(()) };
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(p)
+    db.admin_exec(sql)
         .await
-        .map(|_| ())
         .map_err(|e| Failed::from(e.to_string()))
 }
 

@@ -38,7 +38,7 @@ async fn driver_errors_arrive_classified_in_database_terms(app: TestApp) {
             Constraint::Check,
         ),
     ] {
-        let mut tx = app.db.begin_write().await.unwrap();
+        let mut tx = app.db.begin_write(pacts::db::Scope::Keys).await.unwrap();
         let got = tx.execute(sql.into(), &vals).await;
         assert!(
             matches!(&got, Err(Error::Constraint { kind, .. }) if *kind == want),

@@ -9,6 +9,7 @@ mod crud;
 mod harness;
 mod layers;
 mod ops;
+mod pg_only;
 mod queries;
 mod questions;
 mod releases;
@@ -60,6 +61,7 @@ fn main() {
     trials.extend(cli::trials());
     trials.extend(server::trials());
     trials.push(server::scale_out_trial(pg.clone()));
+    trials.extend(pg_only::trials(pg.clone()));
     trials.extend(harness::static_trials());
     trials.push(layers::log_trial());
 

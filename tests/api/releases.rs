@@ -218,7 +218,7 @@ async fn export_round_trip_gives_identical_answers(app: TestApp) {
         String::from_utf8_lossy(&out.stderr)
     );
     // Empty the database, then load what the generator made of the export.
-    let mut tx = app.db.begin_write().await.unwrap();
+    let mut tx = app.db.begin_write(pacts::db::Scope::Keys).await.unwrap();
     tx.execute_script(
         "delete from state_sources; delete from organisation_sources; delete from agreement_sources;
          delete from membership_sources; delete from agreement_party_sources; delete from claim_sources;

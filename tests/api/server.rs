@@ -65,6 +65,60 @@ fn rt() -> Result<tokio::runtime::Runtime, Failed> {
 
 pub fn trials() -> Vec<Trial> {
     vec![
+        Trial::test("server::the_http_edge_answers_in_problem_json", || {
+            rt()?.block_on(async {
+                let (addr, db, stop, handle, _dir) = start(Duration::from_secs(5)).await?;
+                let token = pacts::db::tokens::create(&db, "t").await.map_err(|e| e.to_string())?.token;
+                let raw = |bytes: Vec<u8>, wait: u64| async move {
+                    let mut c = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
+                    c.write_all(&bytes).await.map_err(|e| e.to_string())?;
+                    let t = Instant::now();
+                    let got = read_all(&mut c, Duration::from_secs(wait)).await;
+                    Ok::<_, String>((got, t.elapsed()))
+                };
+                let problem = |got: &str, status: &str, kind: &str| {
+                    check(
+                        got.starts_with(&format!("HTTP/1.1 {status} "))
+                            && got.contains("content-type: application/problem+json")
+                            && got.contains(&format!("\"type\":\"/problems/{kind}\"")),
+                        format!("want {status} {kind}: {got}"),
+                    )
+                };
+                // Answers hyper makes by itself, before any handler.
+                let (got, _) = raw(b"GARBAGE\r\n\r\n".to_vec(), 3).await?;
+                problem(&got, "400", "bad-request")?;
+                let mut long = b"GET /v1/states?q=".to_vec();
+                long.extend(std::iter::repeat_n(b'a', 70_000));
+                long.extend(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+                let (got, _) = raw(long, 3).await?;
+                problem(&got, "414", "uri-too-long")?;
+                let mut many = b"GET /v1/states/KZ HTTP/1.1\r\nHost: x\r\n".to_vec();
+                for i in 0..120 {
+                    many.extend(format!("X-H{i}: y\r\n").bytes());
+                }
+                many.extend(b"\r\n");
+                let (got, _) = raw(many, 3).await?;
+                problem(&got, "431", "headers-too-large")?;
+                // Host: none, or two, on HTTP/1.1 is 400; HTTP/1.0 needs none.
+                let (got, _) = raw(b"GET /v1/states/KZ HTTP/1.1\r\nConnection: close\r\n\r\n".to_vec(), 3).await?;
+                problem(&got, "400", "bad-request")?;
+                let (got, _) = raw(b"GET /v1/states/KZ HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n".to_vec(), 3).await?;
+                problem(&got, "400", "bad-request")?;
+                let (got, _) = raw(b"GET /v1/states/KZ HTTP/1.0\r\n\r\n".to_vec(), 3).await?;
+                check(got.starts_with("HTTP/1.0 200"), format!("HTTP/1.0 without Host: {got}"))?;
+                // A declared oversized body: 413 at once, and never 100 Continue.
+                let (got, took) = raw(format!("POST /v1/sources HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n").into_bytes(), 3).await?;
+                problem(&got, "413", "payload-too-large")?;
+                check(!got.contains("100 Continue") && took < Duration::from_secs(1), format!("{took:?}: {got}"))?;
+                // A body shorter than declared: the client's 408, not a 503.
+                let (got, took) = raw(format!("POST /v1/sources HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"slug\":").into_bytes(), 12).await?;
+                problem(&got, "408", "request-timeout")?;
+                check(took < Duration::from_secs(8), format!("408 after {took:?}"))?;
+                let _ = stop.send(());
+                let _ = handle.await;
+                Ok(())
+            })
+        }),
         Trial::test(
             "server::a_write_blocked_by_another_sqlite_writer_gets_503_and_reads_go_on",
             || {
@@ -73,7 +127,7 @@ pub fn trials() -> Vec<Trial> {
                 let token = pacts::db::tokens::create(&db, "t").await.map_err(|e| e.to_string())?.token;
                 let url = format!("sqlite://{}", dir.path().join("s.db").display());
                 let blocker = pacts::db::Db::connect(&url).await.map_err(|e| e.to_string())?;
-                let held = blocker.begin_write().await.map_err(|e| e.to_string())?;
+                let held = blocker.begin_write(pacts::db::Scope::Keys).await.map_err(|e| e.to_string())?;
                 let body = r#"{"slug":"blocked","title":"T"}"#;
                 let req = format!(
                     "POST /v1/sources HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -139,7 +193,7 @@ pub fn trials() -> Vec<Trial> {
                 // Hold SQLite's write lock from outside, so the POST waits in flight.
                 let url = format!("sqlite://{}", dir.path().join("s.db").display());
                 let blocker = pacts::db::Db::connect(&url).await.map_err(|e| e.to_string())?;
-                let held = blocker.begin_write().await.map_err(|e| e.to_string())?;
+                let held = blocker.begin_write(pacts::db::Scope::Keys).await.map_err(|e| e.to_string())?;
                 let body = r#"{"slug":"in-flight","title":"T"}"#;
                 let req = format!(
                     "POST /v1/sources HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -213,11 +267,8 @@ pub fn scale_out_trial(pg: Option<String>) -> Trial {
                 .await
                 .map_err(|e| e.to_string())?;
             let name = format!("pacts_two_{}", crate::harness::random_hex());
-            let pacts::db::Db::Postgres(pool) = &admin else {
-                return Err("not PostgreSQL".into());
-            };
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database {name}")))
-                .execute(pool)
+            admin
+                .admin_exec(&format!("create database {name}"))
                 .await
                 .map_err(|e| e.to_string())?;
             let mut u = url::Url::parse(&url).map_err(|e| e.to_string())?;
@@ -335,12 +386,10 @@ pub fn scale_out_trial(pg: Option<String>) -> Trial {
                 let _ = p.kill();
                 let _ = p.wait();
             }
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-                "drop database if exists {name} with (force)"
-            )))
-            .execute(pool)
-            .await
-            .map_err(|e| e.to_string())?;
+            admin
+                .admin_exec(&format!("drop database if exists {name} with (force)"))
+                .await
+                .map_err(|e| e.to_string())?;
             outcome
         })
     });

@@ -17,10 +17,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start(binary, url, port, log_path):
+def start(binary, url, port, log_path, user=None, extra_env=None):
     env = dict(os.environ, DATABASE_URL=url, PACTS_BIND=f"127.0.0.1:{port}", PACTS_LOG="warn")
+    env.update(extra_env or {})
     log = open(log_path, "ab")
-    return subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log)
+    return subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log, user=user)
 
 
 def request(method, url, body=None, headers=None, timeout=10):

@@ -22,8 +22,14 @@ trap cleanup EXIT
 echo "== C1: kill -9 during a write burst (SQLite), 20 runs"
 python3 kill9.py --bin "$bin" --runs 20
 
+echo "== storage faults (SQLite on a 24 MiB tmpfs): disk full, read-only file, recovery without restart"
+python3 disk_full.py --bin "$bin"
+
 echo "== D1/D4/D7: PostgreSQL outages on a throwaway cluster"
 python3 pg_outage.py --bin "$bin"
+
+echo "== a frozen peer: one of two processes SIGSTOPped inside a write for 15 s (PostgreSQL)"
+python3 frozen_peer.py --bin "$bin" --pg "$pg_base"
 
 echo "== PostgreSQL over TLS on a throwaway cluster (require, verify-full, PGPASSWORD)"
 python3 pg_tls.py --bin "$bin"
@@ -52,4 +58,4 @@ sweep() { # backend url
 sweep sqlite "sqlite://$work/sweep.db"
 psql "$pg_base/postgres" -qc "drop database if exists pacts_faults" -c "create database pacts_faults"
 sweep postgres "$pg_base/pacts_faults"
-echo "faults: 7 passed, 0 failed"
+echo "faults: 9 passed, 0 failed"
