@@ -69,3 +69,11 @@ def stop(proc, sig=None):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def report(name, failures):
+    """Print each failure and the script's one-line verdict; the exit code."""
+    for f in failures:
+        print("FAIL:", f)
+    print(f"{name}: " + ("1 passed, 0 failed" if not failures else "0 passed, 1 failed"))
+    return 0 if not failures else 1

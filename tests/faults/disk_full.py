@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 
-from common import create_token, free_port, request, start, stop, wait_for
+from common import create_token, free_port, report, request, start, stop, wait_for
 
 
 def sh(*cmd):
@@ -105,6 +105,18 @@ def until(pred, limit):
     return None
 
 
+def recovered(load, base_url, what, failures, limit):
+    """After a fault cleared: 20 more writes acknowledged and /readyz 200, within `limit` s."""
+    before = load.snapshot().get(201, 0)
+    t = until(lambda: load.snapshot().get(201, 0) >= before + 20, limit)
+    ready = until(lambda: request("GET", f"{base_url}/readyz")[0] == 200, limit)
+    print(f"{what}: writes succeed again after {t and round(t, 2)} s, /readyz 200 after {ready and round(ready, 2)} s")
+    if t is None:
+        failures.append(f"writes did not recover ({what}): {load.snapshot()}")
+    if ready is None:
+        failures.append(f"/readyz did not recover ({what})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default="target/release/pacts")
@@ -156,14 +168,7 @@ def main():
         if st != 200:
             failures.append(f"read during disk full: {st}")
         os.remove(filler)
-        before = load.snapshot().get(201, 0)
-        t = until(lambda: load.snapshot().get(201, 0) >= before + 20, 20)
-        ready = until(lambda: request("GET", f"{base_url}/readyz")[0] == 200, 20)
-        print(f"space freed: writes succeed again after {t and round(t, 2)} s, /readyz 200 after {ready and round(ready, 2)} s")
-        if t is None:
-            failures.append(f"writes did not recover after space was freed: {load.snapshot()}")
-        if ready is None:
-            failures.append("/readyz did not recover after space was freed")
+        recovered(load, base_url, "space freed", failures, 20)
 
         # 2. A database file the server may not write.
         load.stop()
@@ -189,14 +194,7 @@ def main():
             failures.append(f"read while read-only: {rst}")
         for f in files:
             os.chmod(f, 0o644)
-        before = load.snapshot().get(201, 0)
-        t = until(lambda: load.snapshot().get(201, 0) >= before + 20, 30)
-        ready = until(lambda: request("GET", f"{base_url}/readyz")[0] == 200, 30)
-        print(f"permissions restored: writes succeed after {t and round(t, 2)} s, /readyz 200 after {ready and round(ready, 2)} s")
-        if t is None:
-            failures.append(f"writes did not recover after permissions were restored: {load.snapshot()}")
-        if ready is None:
-            failures.append("/readyz did not recover after permissions were restored")
+        recovered(load, base_url, "permissions restored", failures, 30)
         load.stop()
         stop(proc)
         proc = None
@@ -227,10 +225,7 @@ def main():
             stop(proc)
         subprocess.run(["umount", mnt], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
-    for f in failures:
-        print("FAIL:", f)
-    print("disk_full: " + ("1 passed, 0 failed" if not failures else "0 passed, 1 failed"))
-    return 0 if not failures else 1
+    return report("disk_full", failures)
 
 
 if __name__ == "__main__":

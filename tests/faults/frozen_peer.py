@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from common import create_token, free_port, request, start, stop, wait_for
+from common import create_token, free_port, report, request, start, stop, wait_for
 
 FREEZE_S = 15.0
 
@@ -187,10 +187,7 @@ def main():
                 p.send_signal(signal.SIGCONT)
             stop(p)
         psql(f"{args.pg}/postgres", f"drop database if exists {name} with (force)")
-    for f in failures:
-        print("FAIL:", f)
-    print("frozen_peer: " + ("1 passed, 0 failed" if not failures else "0 passed, 1 failed"))
-    return 0 if not failures else 1
+    return report("frozen_peer", failures)
 
 
 if __name__ == "__main__":
