@@ -126,7 +126,7 @@ problem!(
     "unavailable",
     SERVICE_UNAVAILABLE,
     "Service unavailable",
-    "The database cannot be reached, cannot store changes right now, or the request took too long; retry after `Retry-After` seconds."
+    "The database cannot be reached, is busy with a write to the same data, or the request took too long; retry after `Retry-After` seconds. Two other 503 types say more: `/problems/read-only` (the database takes no writes right now) and `/problems/outcome-unknown` (a write's commit was not confirmed)."
 );
 problem!(
     INSUFFICIENT_STORAGE,

@@ -14,7 +14,8 @@ use crate::model::{KeyKind, RESOURCES, Resource};
 /// Statuses every read may answer besides its success: a bad parameter, a bad token, an
 /// unknown key, a blocked address, an unreachable database.
 pub const READ_ERRORS: &[u16] = &[400, 401, 404, 429, 503];
-const WRITE_ERRORS: &[u16] = &[400, 401, 404, 409, 412, 413, 415, 422, 429, 503];
+/// Writes also meet a body that is too slow (408) and a full disk (507).
+const WRITE_ERRORS: &[u16] = &[400, 401, 404, 408, 409, 412, 413, 415, 422, 429, 503, 507];
 
 /// `/v1/{name}`, its `.csv` twin, and `/v1/{name}/{key}`.
 pub fn collection(paths: &mut Map<String, Value>, res: &'static Resource) {
@@ -92,7 +93,7 @@ pub fn collection(paths: &mut Map<String, Value>, res: &'static Resource) {
                 "responses": responses(vec![("200", one)], WRITE_ERRORS)},
         "delete": {"operationId": format!("delete_{op}"), "tags": [res.name], "summary": format!("Delete a {}", res.singular),
                 "security": [{"bearer": []}], "parameters": delete_params,
-                "responses": responses(vec![("204", json!({"description": "Deleted."}))], &[400, 401, 404, 409, 412, 429, 503])},
+                "responses": responses(vec![("204", json!({"description": "Deleted."}))], &[400, 401, 404, 409, 412, 429, 503, 507])},
     }));
 }
 
@@ -142,7 +143,7 @@ pub fn changes(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>)
         "responses": responses(vec![("200", json_answer("One change.", schema_ref("Change")))], &[401, 404, 429, 503])}}));
     paths.insert("/v1/changes/{id}/revert".into(), json!({"post": {"operationId": "revert_change", "tags": ["changes"],
         "summary": "Undo the request that made this change (token required)", "security": [{"bearer": []}], "parameters": [id],
-        "responses": responses(vec![("200", json_answer("What the revert changed.", schema_ref("RevertResult")))], &[401, 404, 409, 422, 429, 503])}}));
+        "responses": responses(vec![("200", json_answer("What the revert changed.", schema_ref("RevertResult")))], &[401, 404, 409, 422, 429, 503, 507])}}));
 }
 
 /// Health, readiness, this document, problem types, the index, the pages, metrics.
