@@ -125,12 +125,18 @@ def main():
         patch = threading.Thread(target=lambda: result.update(st=request(
             "PATCH", f"http://127.0.0.1:{pa}/v1/sources/fp-frozen", {"title": "frozen"}, auth, timeout=30)[0]))
         patch.start()
-        time.sleep(0.3)
+        # Stop A once its PATCH waits for the row lock (inside its transaction).
+        app = f"pacts/{a.pid}"
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 0.7:
+            waiting = psql(url, f"select count(*) from pg_stat_activity where application_name = '{app}' and wait_event_type = 'Lock'")
+            if waiting != "0":
+                break
+            time.sleep(0.02)
         a.send_signal(signal.SIGSTOP)
         frozen_at = time.monotonic()
         holder.wait()
         time.sleep(0.3)
-        app = f"pacts/{a.pid}"
         states = psql(url, f"select state from pg_stat_activity where application_name = '{app}'").splitlines()
         print(f"A ({app}) stopped; its sessions: {states}")
         if "idle in transaction" not in states:
