@@ -10,9 +10,11 @@
 //!   organisation of a membership) exclusively, so that two overlapping periods cannot
 //!   both pass the check.
 //!
-//! Keys are hashed to the 64-bit numbers PostgreSQL's advisory locks take, with FNV-1a
-//! (stable across processes and builds). A collision only makes two unrelated writes wait
-//! for each other, never lets two conflicting ones through.
+//! Keys are hashed to 64-bit numbers with FNV-1a (stable across processes and builds), and
+//! the number is hashed again with the schema's name by PostgreSQL: advisory locks belong
+//! to the whole database, and two pacts data sets in two schemas of one database (the test
+//! suite's cases) must not wait for each other. A collision only makes two unrelated
+//! writes wait for each other, never lets two conflicting ones through.
 
 /// One advisory lock.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,7 +86,7 @@ pub(super) fn lock_sql(keys: &[LockKey]) -> String {
             } else {
                 "pg_advisory_xact_lock"
             };
-            format!("{f}({})", k.id)
+            format!("{f}(hashtextextended(current_schema() || ':{}', 0))", k.id)
         })
         .collect();
     format!("select {}", calls.join(", "))
@@ -107,6 +109,12 @@ mod tests {
         let a = LockKey::shared(&["x"]);
         let b = LockKey::exclusive(&["x"]);
         let sql = lock_sql(&[a.clone(), b.clone(), a]);
-        assert_eq!(sql, format!("select pg_advisory_xact_lock({})", b.id));
+        assert_eq!(
+            sql,
+            format!(
+                "select pg_advisory_xact_lock(hashtextextended(current_schema() || ':{}', 0))",
+                b.id
+            )
+        );
     }
 }

@@ -198,7 +198,9 @@ impl Tx {
     /// everything: a release upgrade or a revert waits for the writes in flight, and
     /// processes starting together wait for the one applying a release.
     pub(super) async fn lock_everything(&mut self, wait: std::time::Duration) -> Result<()> {
-        let id = super::locks::LockKey::exclusive(&[super::locks::EVERYTHING]).id;
+        let lock = super::locks::lock_sql(&[super::locks::LockKey::exclusive(&[
+            super::locks::EVERYTHING,
+        ])]);
         on_conn!(
             self,
             c,
@@ -207,10 +209,7 @@ impl Tx {
                 Ok(())
             },
             {
-                let sql = format!(
-                    "set local lock_timeout = {}; select pg_advisory_xact_lock({id})",
-                    wait.as_millis()
-                );
+                let sql = format!("set local lock_timeout = {}; {lock}", wait.as_millis());
                 let run = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **c);
                 match tokio::time::timeout(wait + PG_QUERY_TIMEOUT, run).await {
                     Ok(r) => r.map(|_| ()).map_err(Error::from),
