@@ -16,9 +16,9 @@ use super::{Backend, ConnectError, Db, Pools};
 /// `Retry-After`) before the 2 s query deadline would; a session that sits inside a
 /// transaction without a statement (its process frozen or gone) is ended by the server,
 /// releasing its locks; no statement runs away after its caller gave up.
-pub const PG_LOCK_TIMEOUT_MS: u32 = 1500;
-pub const PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: u32 = 5000;
-pub const PG_STATEMENT_TIMEOUT_MS: u32 = 5000;
+const PG_LOCK_TIMEOUT_MS: u32 = 1500;
+const PG_IDLE_IN_TRANSACTION_TIMEOUT_MS: u32 = 5000;
+const PG_STATEMENT_TIMEOUT_MS: u32 = 5000;
 
 /// Connections per pool. SQLite has one writer at a time whatever the pool; PostgreSQL
 /// gets 16 per process as before, split so that writers can never take them all.
@@ -71,15 +71,11 @@ fn sqlite_pool(max: u32) -> SqlitePoolOptions {
 }
 
 impl Db {
-    fn new(pools: Pools) -> Db {
-        Db::with_health(pools, Arc::new(Health::default()), None)
-    }
-
-    fn with_health(pools: Pools, health: Arc<Health>, sqlite_url: Option<&str>) -> Db {
+    /// `sqlite_url`: the file's URL (to reopen it), `None` for PostgreSQL.
+    fn new(pools: Pools, sqlite_url: Option<&str>) -> Db {
         Db {
-            postgres: matches!(pools, Pools::Postgres { .. }),
             pools: Arc::new(RwLock::new(pools)),
-            health,
+            health: Arc::new(Health::default()),
             sqlite_url: sqlite_url.map(Arc::from),
         }
     }
@@ -98,7 +94,7 @@ impl Db {
             if let Some((fault, ago)) = self.health.fault()
                 && ago >= super::health::HOLD
             {
-                match self.recover().await {
+                match self.recover(fault).await {
                     Ok(()) => {
                         tracing::info!(fault = fault.describe(), "storage takes changes again")
                     }
@@ -123,20 +119,11 @@ impl Db {
         Ok(Pools::Sqlite { read, write })
     }
 
-    /// After a storage fault, once it is older than the hold time: try to store changes
-    /// again. A read-only or I/O fault on SQLite first closes every connection and opens
+    /// After a storage fault that has lasted the hold time: try to store changes again. A read-only or I/O fault on SQLite first closes every connection and opens
     /// new ones (SQLite keeps a file's shared memory read-only for as long as any
     /// connection that opened it so is alive), then a probe write tells whether the
     /// storage takes changes; it clears the fault if it does.
-    pub async fn recover(&self) -> super::Result<()> {
-        let Some((fault, ago)) = self.health.fault() else {
-            return Ok(());
-        };
-        if ago < super::health::HOLD {
-            return Err(super::Error::internal(
-                "a storage fault is too recent to probe",
-            ));
-        }
+    async fn recover(&self, fault: StorageFault) -> super::Result<()> {
         if let (Some(url), true) = (&self.sqlite_url, fault != StorageFault::DiskFull) {
             let old = self.pools();
             match &old {
@@ -161,11 +148,7 @@ impl Db {
     /// Open the pools for `url`; a SQLite file is created if missing.
     pub async fn connect(url: &str) -> Result<Db, ConnectError> {
         match Backend::of_url(url)? {
-            Backend::Sqlite => {
-                let health = Arc::new(Health::default());
-                let pools = Self::sqlite_pools(url).await?;
-                Ok(Db::with_health(pools, health, Some(url)))
-            }
+            Backend::Sqlite => Ok(Db::new(Self::sqlite_pools(url).await?, Some(url))),
             Backend::Postgres => {
                 let opts = PgConnectOptions::from_str(url)
                     .map_err(|e| ConnectError::BadUrl(e.to_string()))?;
@@ -183,10 +166,11 @@ impl Db {
                     PgConnectOptions::from_str(url)
                         .map_err(|e| ConnectError::BadUrl(e.to_string()))?,
                 );
-                Ok(Db::new(Pools::Postgres {
+                let pools = Pools::Postgres {
                     read: pg_pool(PG_READERS).connect_lazy_with(opts.clone()),
                     write: pg_pool(PG_WRITERS).connect_lazy_with(opts),
-                }))
+                };
+                Ok(Db::new(pools, None))
             }
             Backend::Sqlite => Err(ConnectError::BadUrl(
                 "a SQLite file is opened at once, not lazily".into(),
@@ -202,7 +186,7 @@ impl Db {
             .await
             .map_err(ConnectError::Open)?;
         let read = pg_pool(PG_READERS).connect_lazy_with(opts);
-        Ok(Db::new(Pools::Postgres { read, write }))
+        Ok(Db::new(Pools::Postgres { read, write }, None))
     }
 
     /// Close both pools (waits for connections in use to come back).

@@ -1,7 +1,7 @@
 //! Whether the database can store changes: the storage fault the last failed write hit
 //! (a full disk, a read-only file, an I/O error), until a write succeeds again. `/readyz`
-//! reports it, and probes with a real write so that recovery is seen without waiting for
-//! a client's write.
+//! reports it; the server's storage watcher (`Db::watch_storage`) probes with a real write
+//! so that recovery is seen without waiting for a client's write.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ pub enum StorageFault {
 }
 
 impl StorageFault {
-    pub fn of(e: &Error) -> Option<StorageFault> {
+    fn of(e: &Error) -> Option<StorageFault> {
         match e {
             Error::DiskFull(_) => Some(StorageFault::DiskFull),
             Error::ReadOnly(_) => Some(StorageFault::ReadOnly),
@@ -64,10 +64,7 @@ impl Health {
 
     /// A write committed: the storage takes changes again.
     pub fn wrote(&self) {
-        let mut f = self.slot();
-        if f.is_some() {
-            *f = None;
-        }
+        *self.slot() = None;
     }
 
     /// The fault seen, and how long ago it began, until a write succeeds again.

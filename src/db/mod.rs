@@ -29,9 +29,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, Row, Sqlite, SqlitePool};
 
 pub use crate::model::Val;
-pub use connect::{PG_IDLE_IN_TRANSACTION_TIMEOUT_MS, PG_LOCK_TIMEOUT_MS, PG_STATEMENT_TIMEOUT_MS};
 pub use error::{Error, Result};
-pub use health::{HOLD as STORAGE_FAULT_HOLD, StorageFault};
+pub use health::StorageFault;
 pub use locks::{LockKey, Scope};
 pub use tx::Tx;
 
@@ -46,7 +45,6 @@ pub struct Db {
     health: Arc<health::Health>,
     /// The SQLite URL, to reopen it; `None` on PostgreSQL.
     sqlite_url: Option<Arc<str>>,
-    postgres: bool,
 }
 
 /// Readers and writers have pools of their own, so that writers waiting for a lock can
@@ -137,7 +135,6 @@ macro_rules! decode_row {
         out
     }};
 }
-pub(crate) use decode_row;
 
 pub type Rows = Vec<Vec<Val>>;
 
@@ -174,7 +171,7 @@ impl Db {
     }
 
     pub fn is_postgres(&self) -> bool {
-        self.postgres
+        self.sqlite_url.is_none()
     }
 
     /// Open and idle connections of the readers' and writers' pools together.
@@ -262,22 +259,16 @@ impl Db {
 
     /// Run a query returning rows of the given column types.
     pub async fn fetch(&self, sql: String, vals: &[Val], cols: &[Col]) -> Result<Rows> {
-        let mut out = Vec::new();
         match &self.pools() {
             Pools::Sqlite { read, .. } => {
                 let q = bind_vals!(sqlx::query::<Sqlite>(AssertSqlSafe(sql)), vals);
-                for row in q.fetch_all(read).await? {
-                    out.push(decode_row!(&row, cols));
-                }
+                decode_rows(q.fetch_all(read).await?, cols)
             }
             Pools::Postgres { read, .. } => {
                 let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
-                for row in pg_deadline(q.fetch_all(read)).await? {
-                    out.push(decode_row!(&row, cols));
-                }
+                decode_pg_rows(pg_deadline(q.fetch_all(read)).await?, cols)
             }
         }
-        Ok(out)
     }
 
     /// Run a query returning rows decoded into `T` by column name.
@@ -306,6 +297,16 @@ impl Db {
     /// everything, shared for [`Scope::Keys`] (the write then locks the keys it checks,
     /// see [`locks`]) or exclusive for [`Scope::Everything`].
     pub async fn begin_write(&self, scope: Scope) -> Result<Tx> {
+        self.begin(scope, &[]).await
+    }
+
+    /// Start a write transaction that holds `keys` from the start (in the same statement
+    /// as the shared lock on everything): the row a write reads and then changes.
+    pub async fn begin_write_locking(&self, keys: &[LockKey]) -> Result<Tx> {
+        self.begin(Scope::Keys, keys).await
+    }
+
+    async fn begin(&self, scope: Scope, keys: &[LockKey]) -> Result<Tx> {
         let mut tx = match &self.pools() {
             Pools::Sqlite { write, .. } => {
                 let conn = write.acquire().await?;
@@ -318,7 +319,11 @@ impl Db {
             }
         };
         match scope {
-            Scope::Keys => tx.lock(&[LockKey::shared(&[locks::EVERYTHING])]).await?,
+            Scope::Keys => {
+                let mut all = vec![LockKey::shared(&[locks::EVERYTHING])];
+                all.extend_from_slice(keys);
+                tx.lock(&all).await?
+            }
             Scope::Everything => tx.lock_everything(Duration::from_secs(30)).await?,
         }
         Ok(tx)
@@ -358,6 +363,23 @@ fn string_agg(postgres: bool) -> &'static str {
     } else {
         "group_concat"
     }
+}
+
+/// Rows of the given column types, from either driver.
+fn decode_rows(rows: Vec<SqliteRow>, cols: &[Col]) -> Result<Rows> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(decode_row!(row, cols));
+    }
+    Ok(out)
+}
+
+fn decode_pg_rows(rows: Vec<PgRow>, cols: &[Col]) -> Result<Rows> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in &rows {
+        out.push(decode_row!(row, cols));
+    }
+    Ok(out)
 }
 
 fn first_int(rows: &Rows) -> i64 {

@@ -13,14 +13,13 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use sqlx::pool::PoolConnection;
-use sqlx::{AssertSqlSafe, Postgres, Row, Sqlite};
+use sqlx::{AssertSqlSafe, Postgres, Sqlite};
 
 use super::health::Health;
 use super::{
-    Col, Error, PG_QUERY_TIMEOUT, Record, Result, Rows, Val, bind_vals, decode_row, first_int,
-    pg_deadline,
+    Col, Error, PG_QUERY_TIMEOUT, Record, Result, Rows, Val, bind_vals, decode_pg_rows,
+    decode_rows, first_int, pg_deadline,
 };
 
 pub(super) enum Conn {
@@ -34,6 +33,9 @@ pub struct Tx {
     /// A statement failed in a way that leaves the session in doubt: the connection is
     /// closed rather than rolled back and reused.
     broken: bool,
+    /// It holds the exclusive lock on everything: no other writer runs, so the keys it
+    /// touches need no locks of their own.
+    holds_everything: bool,
     health: Arc<Health>,
 }
 
@@ -61,6 +63,7 @@ impl Tx {
         let mut tx = Tx {
             conn: Some(conn),
             broken: false,
+            holds_everything: false,
             health,
         };
         if let Err(e) = tx.execute(begin.into(), &[]).await {
@@ -187,7 +190,7 @@ impl Tx {
     /// writers never wait for each other in a cycle. SQLite needs none: `BEGIN
     /// IMMEDIATE` already made this the only writer.
     pub async fn lock(&mut self, keys: &[super::locks::LockKey]) -> Result<()> {
-        if !self.is_postgres() || keys.is_empty() {
+        if !self.is_postgres() || keys.is_empty() || self.holds_everything {
             return Ok(());
         }
         let sql = super::locks::lock_sql(keys);
@@ -201,7 +204,7 @@ impl Tx {
         let lock = super::locks::lock_sql(&[super::locks::LockKey::exclusive(&[
             super::locks::EVERYTHING,
         ])]);
-        on_conn!(
+        let locked = on_conn!(
             self,
             c,
             {
@@ -216,7 +219,9 @@ impl Tx {
                     Err(_) => Err(Error::Deadline),
                 }
             }
-        )
+        );
+        self.holds_everything = locked.is_ok();
+        locked
     }
 
     /// Move an identity sequence past the highest id (after rows were given explicit
@@ -281,47 +286,24 @@ impl Drop for Tx {
         let Some(conn) = self.conn.take() else {
             return;
         };
-        let handle = tokio::runtime::Handle::try_current();
-        match (conn, handle) {
-            (Conn::Sqlite(c), Ok(h)) if !self.broken => {
-                h.spawn(async move {
-                    let mut c = c;
-                    if sqlx::raw_sql("ROLLBACK").execute(&mut *c).await.is_err() {
-                        c.close_on_drop();
-                    }
-                });
-            }
-            (Conn::Postgres(c), Ok(h)) if !self.broken => {
-                h.spawn(async move {
-                    let mut c = c;
-                    let done = tokio::time::timeout(
-                        PG_QUERY_TIMEOUT,
-                        sqlx::raw_sql("ROLLBACK").execute(&mut *c),
-                    )
-                    .await;
-                    if !matches!(done, Ok(Ok(_))) {
-                        c.close_on_drop();
-                    }
-                });
-            }
+        match (conn, tokio::runtime::Handle::try_current()) {
+            (Conn::Sqlite(c), Ok(h)) if !self.broken => drop(h.spawn(rollback_or_close(c))),
+            (Conn::Postgres(c), Ok(h)) if !self.broken => drop(h.spawn(rollback_or_close(c))),
             (Conn::Sqlite(mut c), _) => c.close_on_drop(),
             (Conn::Postgres(mut c), _) => c.close_on_drop(),
         }
     }
 }
 
-fn decode_rows(rows: Vec<sqlx::sqlite::SqliteRow>, cols: &[Col]) -> Result<Rows> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(decode_row!(row, cols));
+/// `ROLLBACK`, within the query deadline; the connection goes back to the pool only if
+/// that worked.
+async fn rollback_or_close<DB: sqlx::Database>(mut c: PoolConnection<DB>)
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+{
+    let done =
+        tokio::time::timeout(PG_QUERY_TIMEOUT, sqlx::raw_sql("ROLLBACK").execute(&mut *c)).await;
+    if !matches!(done, Ok(Ok(_))) {
+        c.close_on_drop();
     }
-    Ok(out)
-}
-
-fn decode_pg_rows(rows: Vec<sqlx::postgres::PgRow>, cols: &[Col]) -> Result<Rows> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in &rows {
-        out.push(decode_row!(row, cols));
-    }
-    Ok(out)
 }

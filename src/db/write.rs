@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::changes::record;
 use super::idempotency::{self, Idem};
-use super::locks::{self, LockKey, Scope};
+use super::locks::{self, LockKey};
 use super::read::{get_sql, key_col, to_json};
 use super::rules::{check_rules, exists};
 use super::seed::bump_version;
@@ -91,14 +91,14 @@ pub async fn create(
     if res.key_kind != KeyKind::Id && input.key.is_none() {
         return Err(Error::field(res.key, "is required"));
     }
-    let mut tx = db.begin_write(Scope::Keys).await?;
+    let mut keys = Vec::new();
     if let Some(idem) = idem {
-        tx.lock(&[LockKey::exclusive(&["idempotency", &ctx.token, &idem.key])])
-            .await?;
+        keys.push(LockKey::exclusive(&["idempotency", &ctx.token, &idem.key]));
     }
     if let Some(k) = &input.key {
-        tx.lock(&[locks::row(res.table, k, false)]).await?;
+        keys.push(locks::row(res.table, k, false));
     }
+    let mut tx = db.begin_write_locking(&keys).await?;
     if let Some(idem) = idem
         && let Some(stored) = idempotency::lookup(&mut tx, &ctx.token, idem).await?
     {
@@ -134,7 +134,9 @@ pub async fn replace(
     ctx: &WriteCtx,
     cond: Cond<'_>,
 ) -> Result<(bool, Value)> {
-    let mut tx = db.begin_write(Scope::Keys).await?;
+    let mut tx = db
+        .begin_write_locking(&[locks::row(res.table, key, false)])
+        .await?;
     let out = replace_in(&mut tx, res, key, input, ctx, cond, None).await?;
     bump_version(&mut tx).await?;
     tx.commit().await?;
@@ -150,8 +152,9 @@ pub async fn patch(
     ctx: &WriteCtx,
     cond: Cond<'_>,
 ) -> Result<Value> {
-    let mut tx = db.begin_write(Scope::Keys).await?;
-    tx.lock(&[locks::row(res.table, key, false)]).await?;
+    let mut tx = db
+        .begin_write_locking(&[locks::row(res.table, key, false)])
+        .await?;
     let mut current = get_tx(&mut tx, res, key)
         .await?
         .ok_or_else(|| Error::NotFound {
@@ -167,6 +170,8 @@ pub async fn patch(
     Ok(item)
 }
 
+/// Replace (or create) the row at `key` inside `tx`; the caller holds the row's key, or
+/// everything.
 pub(super) async fn replace_in(
     tx: &mut Tx,
     res: &'static Resource,
@@ -189,7 +194,6 @@ pub(super) async fn replace_in(
         }
         _ => input.key = Some(key.clone()),
     }
-    tx.lock(&[locks::row(res.table, key, false)]).await?;
     let before = get_tx(tx, res, key).await?;
     check(cond, before.as_ref())?;
     check_rules(tx, res, &mut input, Some(key), reverts.is_some()).await?;
@@ -218,13 +222,16 @@ pub async fn delete(
     ctx: &WriteCtx,
     cond: Cond<'_>,
 ) -> Result<()> {
-    let mut tx = db.begin_write(Scope::Keys).await?;
+    let mut tx = db
+        .begin_write_locking(&[locks::row(res.table, key, false)])
+        .await?;
     delete_in(&mut tx, res, key, cascade, ctx, cond, None).await?;
     bump_version(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }
 
+/// Delete the row at `key` inside `tx`; the caller holds the row's key, or everything.
 pub(super) async fn delete_in(
     tx: &mut Tx,
     res: &'static Resource,
@@ -234,7 +241,6 @@ pub(super) async fn delete_in(
     cond: Cond<'_>,
     reverts: Option<i64>,
 ) -> Result<()> {
-    tx.lock(&[locks::row(res.table, key, false)]).await?;
     let Some(before) = get_tx(tx, res, key).await? else {
         return Err(Error::NotFound {
             collection: res,

@@ -17,55 +17,44 @@ pub async fn healthz() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// The database answers and every migration is applied.
+/// The database answers, every migration is applied and the storage takes writes.
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let reachable = state.db.ping().await.is_ok();
     let migrated = reachable
         && state.ready.load(std::sync::atomic::Ordering::Acquire)
         && state.db.migrations_applied().await.unwrap_or(false);
     // A storage fault seen by a write is reported until a write succeeds again (a
-    // client's, or the probe the server's storage watcher makes; see `Db::recover`).
-    let storage = state
-        .db
-        .storage_fault()
-        .filter(|_| reachable && migrated)
-        .map(|(fault, _)| fault);
-    if let Some(fault) = storage {
-        let mut resp = problem_response(
-            &problems::NOT_READY,
-            StatusCode::SERVICE_UNAVAILABLE,
+    // client's, or the probe of the server's storage watcher, `Db::watch_storage`).
+    let storage = state.db.storage_fault().map(|(fault, _)| fault);
+    let (why, retry) = match (reachable, migrated, storage) {
+        (true, true, None) => {
+            return Json(
+                json!({"status": "ready", "database": state.db.backend(), "migrations": "applied"}),
+            )
+            .into_response();
+        }
+        (true, true, Some(fault)) => (
             format!(
                 "Not ready for writes: {}. Reads are still served.",
                 fault.describe()
             ),
-            None,
-        );
-        resp.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("10"),
-        );
-        return resp;
-    }
-    if reachable && migrated {
-        return Json(
-            json!({"status": "ready", "database": state.db.backend(), "migrations": "applied"}),
-        )
-        .into_response();
-    }
-    let why = if reachable {
-        "migrations are not applied"
-    } else {
-        "the database cannot be reached"
+            "10",
+        ),
+        (true, false, _) => ("Not ready: migrations are not applied.".to_string(), "2"),
+        (false, _, _) => (
+            "Not ready: the database cannot be reached.".to_string(),
+            "2",
+        ),
     };
     let mut resp = problem_response(
         &problems::NOT_READY,
         StatusCode::SERVICE_UNAVAILABLE,
-        format!("Not ready: {why}."),
+        why,
         None,
     );
     resp.headers_mut().insert(
         axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static("2"),
+        axum::http::HeaderValue::from_static(retry),
     );
     resp
 }
