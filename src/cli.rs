@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::config::{Command, Settings, TokenAction, redact};
 use crate::db::{Backend, ConnectError, Db, seed::backfill_search, tokens};
+use crate::facts::Facts;
 
 /// Run one subcommand; errors are printed as one line.
 pub async fn run(command: Command, settings: Settings) -> ExitCode {
@@ -36,12 +37,14 @@ async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitC
             }
         };
         let ready = Arc::new(AtomicBool::new(false));
+        let facts = Arc::new(Facts::new(settings.in_memory));
         tokio::spawn(prepare_when_reachable(
             db.clone(),
             settings.database_url.clone(),
             ready.clone(),
+            facts.clone(),
         ));
-        serve(db, settings, Some(ready)).await?;
+        serve(db, settings, Some(ready), facts).await?;
         return Ok(ExitCode::SUCCESS);
     }
     let db = match Db::connect(&settings.database_url).await {
@@ -58,7 +61,9 @@ async fn run_inner(command: Command, settings: Settings) -> anyhow::Result<ExitC
     match command {
         Command::Serve(_) => {
             prepare(&db).await?;
-            serve(db, settings, None).await?;
+            let facts = Arc::new(Facts::new(settings.in_memory));
+            load_facts(&facts, &db).await;
+            serve(db, settings, None, facts).await?;
         }
         Command::Migrate => println!("migrations applied ({})", db.backend()),
         Command::Seed { dry_run } => {
@@ -218,7 +223,7 @@ async fn token(db: &Db, action: TokenAction) -> anyhow::Result<()> {
 
 /// Migrate and seed once the database answers, retrying with backoff and saying why in
 /// the log; then mark the server ready.
-async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
+async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>, facts: Arc<Facts>) {
     let mut delay = Duration::from_millis(500);
     loop {
         let attempt = async {
@@ -227,6 +232,7 @@ async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
         };
         match attempt.await {
             Ok(()) => {
+                load_facts(&facts, &db).await;
                 ready.store(true, Ordering::Release);
                 tracing::info!("database migrated; ready");
                 return;
@@ -240,7 +246,33 @@ async fn prepare_when_reachable(db: Db, url: String, ready: Arc<AtomicBool>) {
     }
 }
 
-async fn serve(db: Db, settings: Settings, ready: Option<Arc<AtomicBool>>) -> anyhow::Result<()> {
+/// Load the facts into memory before saying ready; if that fails, the questions are
+/// answered by SQL until a later load succeeds.
+async fn load_facts(facts: &Facts, db: &Db) {
+    let started = std::time::Instant::now();
+    match facts.load_now(db).await {
+        Ok(()) if facts.enabled() => {
+            let (.., version, bytes) = facts.stats();
+            tracing::info!(
+                version,
+                bytes,
+                ms = started.elapsed().as_millis() as u64,
+                "facts loaded into memory"
+            );
+        }
+        Ok(()) => tracing::info!("questions are answered by SQL (PACTS_IN_MEMORY=false)"),
+        Err(e) => {
+            tracing::warn!(error = %crate::http::error::chain(&e), "loading the facts into memory failed; questions are answered by SQL until a later load succeeds")
+        }
+    }
+}
+
+async fn serve(
+    db: Db,
+    settings: Settings,
+    ready: Option<Arc<AtomicBool>>,
+    facts: Arc<Facts>,
+) -> anyhow::Result<()> {
     let backend = db.backend();
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
@@ -255,6 +287,7 @@ async fn serve(db: Db, settings: Settings, ready: Option<Arc<AtomicBool>>) -> an
         )),
         cache_bytes: None,
         trusted_proxies: settings.trusted_proxies.clone(),
+        facts: Some(facts),
     };
     crate::serve::serve(
         listener,

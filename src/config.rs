@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// headers name the client; from anyone else they are ignored.
     #[arg(long, env = "PACTS_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+    /// Answer the questions from the facts held in memory (true), or every one by SQL
+    /// (false; slower, for comparison) [default: true]
+    #[arg(long, env = "PACTS_IN_MEMORY")]
+    pub in_memory: Option<bool>,
 }
 
 impl ServeArgs {
@@ -76,6 +80,7 @@ impl ServeArgs {
                 .trusted_proxies
                 .clone()
                 .or_else(|| outer.trusted_proxies.clone()),
+            in_memory: self.in_memory.or(outer.in_memory),
         }
     }
 }
@@ -134,6 +139,8 @@ pub struct Settings {
     pub cors_origins: Vec<axum::http::HeaderValue>,
     pub auth_failure_limit: u32,
     pub trusted_proxies: Vec<Cidr>,
+    /// Answer the questions from the facts in memory.
+    pub in_memory: bool,
 }
 
 impl Cli {
@@ -195,6 +202,7 @@ impl Cli {
             cors_origins,
             auth_failure_limit: serve.auth_failure_limit.unwrap_or(10),
             trusted_proxies,
+            in_memory: serve.in_memory.unwrap_or(true),
         })
     }
 }

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod facts;
 pub mod http;
 pub mod input;
 pub mod model;

@@ -155,7 +155,14 @@ pub const PG_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
 pub(crate) async fn pg_deadline<T>(
     f: impl std::future::Future<Output = Result<T, sqlx::Error>>,
 ) -> Result<T> {
-    match tokio::time::timeout(PG_QUERY_TIMEOUT, f).await {
+    pg_deadline_within(PG_QUERY_TIMEOUT, f).await
+}
+
+pub(crate) async fn pg_deadline_within<T>(
+    limit: Duration,
+    f: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+) -> Result<T> {
+    match tokio::time::timeout(limit, f).await {
         Ok(r) => r.map_err(Error::from),
         Err(_) => Err(Error::Deadline),
     }
@@ -327,6 +334,23 @@ impl Db {
             Scope::Everything => tx.lock_everything(Duration::from_secs(30)).await?,
         }
         Ok(tx)
+    }
+
+    /// A read-only transaction that sees one committed state of the whole database
+    /// (SQLite: a deferred transaction, whose first read fixes its snapshot; PostgreSQL:
+    /// repeatable read), for loading the in-memory facts.
+    pub async fn begin_snapshot(&self) -> Result<Tx> {
+        match &self.pools() {
+            Pools::Sqlite { read, .. } => {
+                let conn = tx::Conn::Sqlite(read.acquire().await?);
+                Tx::start(conn, self.health.clone(), "BEGIN").await
+            }
+            Pools::Postgres { read, .. } => {
+                let conn = tx::Conn::Postgres(pg_deadline(read.acquire()).await?);
+                let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+                Tx::start(conn, self.health.clone(), begin).await
+            }
+        }
     }
 
     /// A text expression compared byte by byte, so that both backends sort alike

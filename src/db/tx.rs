@@ -12,6 +12,7 @@
 //! [`Db`]: super::Db
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Postgres, Sqlite};
@@ -19,7 +20,7 @@ use sqlx::{AssertSqlSafe, Postgres, Sqlite};
 use super::health::Health;
 use super::{
     Col, Error, PG_QUERY_TIMEOUT, Record, Result, Rows, Val, bind_vals, decode_pg_rows,
-    decode_rows, first_int, pg_deadline,
+    decode_rows, first_int, pg_deadline, pg_deadline_within,
 };
 
 pub(super) enum Conn {
@@ -37,6 +38,8 @@ pub struct Tx {
     /// touches need no locks of their own.
     holds_everything: bool,
     health: Arc<Health>,
+    /// How long one PostgreSQL statement may take (longer for a snapshot load).
+    deadline: Duration,
 }
 
 /// Run one primitive on whichever connection the transaction holds; an error marks the
@@ -65,6 +68,7 @@ impl Tx {
             broken: false,
             holds_everything: false,
             health,
+            deadline: PG_QUERY_TIMEOUT,
         };
         if let Err(e) = tx.execute(begin.into(), &[]).await {
             if !tx.broken {
@@ -86,6 +90,7 @@ impl Tx {
     }
 
     pub async fn fetch(&mut self, sql: String, vals: &[Val], cols: &[Col]) -> Result<Rows> {
+        let deadline = self.deadline;
         on_conn!(
             self,
             c,
@@ -98,7 +103,7 @@ impl Tx {
             },
             {
                 let q = bind_vals!(sqlx::query::<Postgres>(AssertSqlSafe(sql)), vals);
-                match pg_deadline(q.fetch_all(&mut **c)).await {
+                match pg_deadline_within(deadline, q.fetch_all(&mut **c)).await {
                     Ok(rows) => decode_pg_rows(rows, cols),
                     Err(e) => Err(e),
                 }
@@ -107,6 +112,7 @@ impl Tx {
     }
 
     pub async fn fetch_as<T: Record>(&mut self, sql: String, vals: &[Val]) -> Result<Vec<T>> {
+        let deadline = self.deadline;
         on_conn!(
             self,
             c,
@@ -116,7 +122,7 @@ impl Tx {
                 .map_err(Error::from),
             {
                 let q = bind_vals!(sqlx::query_as::<Postgres, T>(AssertSqlSafe(sql)), vals);
-                pg_deadline(q.fetch_all(&mut **c)).await
+                pg_deadline_within(deadline, q.fetch_all(&mut **c)).await
             }
         )
     }
@@ -176,6 +182,18 @@ impl Tx {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self.conn, Some(Conn::Postgres(_)))
+    }
+
+    /// Let each PostgreSQL statement of this transaction take up to `limit` (the
+    /// session's statement timeout too): a snapshot load reads whole tables.
+    pub async fn allow_statements_of(&mut self, limit: Duration) -> Result<()> {
+        if self.is_postgres() {
+            let ms = limit.as_millis();
+            self.execute(format!("set local statement_timeout = {ms}"), &[])
+                .await?;
+        }
+        self.deadline = limit;
+        Ok(())
     }
 
     pub fn string_agg(&self) -> &'static str {

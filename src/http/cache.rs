@@ -278,6 +278,8 @@ pub async fn invalidate_after_writes(
     let resp = next.run(req).await;
     if writes {
         state.version.invalidate();
+        // Bring the facts in memory up to date now rather than at the next question.
+        state.facts.load_in_background(&state.db);
     }
     resp
 }

@@ -42,33 +42,42 @@ pub fn negotiate(headers: &HeaderMap, format: Option<&str>) -> ApiResult<Format>
 /// Text a spreadsheet would run as a formula starts with one of these (OWASP's list).
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// One CSV field: arrays joined with `;`, null empty, quoted when needed. Text that a
-/// spreadsheet would take for a formula gets a leading `'` (OWASP's rule for CSV
-/// injection), so it opens as text; the JSON answers keep the exact value.
-fn csv_field(v: &Value) -> String {
-    let raw = match v {
-        Value::Null => String::new(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| match i {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })
-            .collect::<Vec<_>>()
-            .join(";"),
-        other => other.to_string(),
-    };
-    let raw = if matches!(v, Value::String(_) | Value::Array(_)) && raw.starts_with(FORMULA_STARTS)
-    {
-        format!("'{raw}")
-    } else {
-        raw
-    };
+/// Quote a CSV field where RFC 4180 needs it.
+fn quoted(raw: String) -> String {
     if raw.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", raw.replace('"', "\"\""))
     } else {
         raw
+    }
+}
+
+/// Text as one CSV field. Text that a spreadsheet would take for a formula gets a leading
+/// `'` (OWASP's rule for CSV injection), so it opens as text; the JSON answers keep the
+/// exact value.
+pub fn csv_text(s: &str) -> String {
+    if s.starts_with(FORMULA_STARTS) {
+        quoted(format!("'{s}"))
+    } else {
+        quoted(s.to_string())
+    }
+}
+
+/// One CSV field: arrays joined with `;`, null empty, text as [`csv_text`].
+fn csv_field(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => csv_text(s),
+        Value::Array(items) => csv_text(
+            &items
+                .iter()
+                .map(|i| match i {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(";"),
+        ),
+        other => quoted(other.to_string()),
     }
 }
 

@@ -52,6 +52,8 @@ pub struct AppState {
     pub auth_limiter: Arc<auth::AuthLimiter>,
     pub version: Arc<version::Version>,
     pub cache: Arc<cache::ResponseCache>,
+    /// The facts in memory the questions are answered from.
+    pub facts: Arc<crate::facts::Facts>,
     /// Request ids for requests that come without one.
     pub request_ids: crate::telemetry::RequestIds,
     /// Proxies whose forwarding headers name the client.
@@ -72,6 +74,9 @@ pub struct Options {
     pub auth_limiter: Option<auth::AuthLimiter>,
     /// Proxies whose `Forwarded` / `X-Forwarded-For` headers name the client.
     pub trusted_proxies: Vec<auth::Cidr>,
+    /// The in-memory facts, loaded by the caller before it says ready (`None`: a new
+    /// set, loaded by the first question, which SQL answers meanwhile).
+    pub facts: Option<Arc<crate::facts::Facts>>,
 }
 
 /// The whole HTTP application over a database, with default options.
@@ -94,6 +99,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
             options.cache_bytes.unwrap_or(cache::CACHE_BYTES),
         )),
         trusted_proxies: Arc::new(options.trusted_proxies),
+        facts: options.facts.unwrap_or_default(),
         request_ids: crate::telemetry::RequestIds::default(),
     };
     let mut router = Router::new();

@@ -6,6 +6,7 @@
 mod auth;
 mod cli;
 mod crud;
+mod differential;
 mod harness;
 mod layers;
 mod ops;
@@ -35,6 +36,7 @@ fn main() {
     cases.extend(ops::cases());
     cases.extend(queries::cases());
     cases.extend(questions::cases());
+    cases.extend(differential::cases());
     cases.extend(reliability::cases());
     cases.extend(layers::cases());
     cases.extend(releases::cases());

@@ -2,7 +2,10 @@
 //! memberships, memberships held by several states, organisations and states for the
 //! matrix, and agreement parties. Rows come back as typed structs.
 
+mod load;
 mod rows;
+
+pub use load::{Loaded, MembershipRecord, StateRecord, load};
 
 use chrono::NaiveDate;
 
@@ -88,17 +91,21 @@ fn push_filter(w: &mut Where, f: &Filter, default_kinds: bool) {
     }
 }
 
-/// `select` list of a row's columns, then its sources from `link` for `fact`.
-fn select(db: &Db, cols: &[Column], link: &str, fact: &str) -> String {
+/// `select` list of a row's columns, then its sources from `link` for `fact` (joined by
+/// `agg`, in position order, ties by `source_order`, the slug compared byte by byte).
+fn select(agg: &str, source_order: &str, cols: &[Column], link: &str, fact: &str) -> String {
     let mut select: Vec<String> = cols
         .iter()
         .map(|c| format!("{} as {}", c.expr, c.name))
         .collect();
     select.push(format!(
-        "(select {}(l.source, ',' order by l.position) from {link} l where l.fact = {fact}) as sources",
-        db.string_agg()
+        "(select {agg}(l.source, ',' order by l.position, {source_order}) from {link} l where l.fact = {fact}) as sources"
     ));
     select.join(", ")
+}
+
+fn db_select(db: &Db, cols: &[Column], link: &str, fact: &str) -> String {
+    select(db.string_agg(), &db.collate_c("l.source"), cols, link, fact)
 }
 
 /// Participation as it was on the day: before `participation_since` it was active.
@@ -116,7 +123,7 @@ fn on_day(rows: &mut [MembershipRow], as_of: AsOf) {
 async fn membership_rows(db: &Db, w: &Where, order: &str) -> Result<Vec<MembershipRow>> {
     let sql = format!(
         "select {} from memberships m join states s on s.code = m.state join organisations o on o.slug = m.organisation{} order by {order}",
-        select(db, MEMBERSHIP_COLUMNS, "membership_sources", "m.id"),
+        db_select(db, MEMBERSHIP_COLUMNS, "membership_sources", "m.id"),
         w.sql()
     );
     db.fetch_as(sql, &w.vals).await
@@ -211,9 +218,10 @@ pub async fn members(
     push_in(&mut w, "m.organisation", &slugs);
     push_held(&mut w, as_of);
     push_filter(&mut w, f, false);
+    let (state, role) = (db.collate_c("m.state"), db.collate_c("m.role"));
     let order = match as_of {
-        AsOf::All => format!("m.joined_on, {}, m.role", db.collate_c("m.state")),
-        AsOf::Date(_) => format!("{}, m.role", db.collate_c("m.state")),
+        AsOf::All => format!("m.joined_on, {state}, {role}, m.id"),
+        AsOf::Date(_) => format!("{state}, {role}, m.id"),
     };
     let mut rows = membership_rows(db, &w, &order).await?;
     for r in &mut rows {
@@ -228,7 +236,11 @@ pub async fn history(db: &Db, org: &OrgInfo, f: &Filter) -> Result<Vec<Membershi
     let mut w = Where::default();
     w.push("m.organisation = {}", Val::text(org.slug.clone()));
     push_filter(&mut w, f, false);
-    let order = format!("m.joined_on, {}, m.role", db.collate_c("m.state"));
+    let order = format!(
+        "m.joined_on, {}, {}, m.id",
+        db.collate_c("m.state"),
+        db.collate_c("m.role")
+    );
     membership_rows(db, &w, &order).await
 }
 
@@ -243,7 +255,11 @@ pub async fn state_memberships(
     w.push("m.state = {}", Val::text(code));
     push_held(&mut w, as_of);
     push_filter(&mut w, f, true);
-    let order = format!("m.joined_on, {}, m.role", db.collate_c("m.organisation"));
+    let order = format!(
+        "m.joined_on, {}, {}, m.id",
+        db.collate_c("m.organisation"),
+        db.collate_c("m.role")
+    );
     let mut rows = membership_rows(db, &w, &order).await?;
     on_day(&mut rows, as_of);
     Ok(rows)
@@ -255,7 +271,7 @@ pub async fn held_by(db: &Db, as_of: AsOf, f: &Filter) -> Result<Vec<MembershipR
     push_held(&mut w, as_of);
     push_filter(&mut w, f, f.organisations.is_none());
     let order = format!(
-        "{}, {}, m.joined_on",
+        "{}, {}, m.joined_on, m.id",
         db.collate_c("m.organisation"),
         db.collate_c("m.state")
     );
@@ -287,7 +303,7 @@ pub async fn parties(
     };
     let sql = format!(
         "select {} from agreement_parties p join agreements a on a.slug = p.agreement join states s on s.code = p.state{} order by {order}",
-        select(db, PARTY_COLUMNS, "agreement_party_sources", "p.id"),
+        db_select(db, PARTY_COLUMNS, "agreement_party_sources", "p.id"),
         w.sql()
     );
     db.fetch_as(sql, &w.vals).await

@@ -1,8 +1,14 @@
 //! The question endpoints: members on a date, timelines, a state's pacts and agreements,
-//! an agreement's parties, shared pacts, overlap and the matrix.
+//! an agreement's parties, shared pacts, overlap and the matrix. Each is answered from
+//! the in-memory facts when they are at the data version this process knows
+//! ([`memory`]), else by SQL ([`sql`]); the two give the same bytes.
 
 mod grouping;
+mod memory;
 pub mod params;
+mod sql;
+
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
@@ -11,7 +17,6 @@ use axum::routing::{MethodRouter, get};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use self::grouping::{Roles, flat, flat_matrix, matrix_rows, overlap_rows, shared_rows, strongest};
 use self::params::{
     FormatOnly, History, Matrix, Members, Overlap, Q, QuestionParams, Shared, StateMemberships,
 };
@@ -20,10 +25,8 @@ use super::error::{ApiError, ApiResult};
 use super::extract::PathKey;
 use super::format::{self, Format};
 use super::params::CsvTwin;
-use crate::db::questions::{self, AsOf, MEMBERSHIP_COLUMNS, OrgInfo, PARTY_COLUMNS};
-use crate::db::{Val, read};
-use crate::input::is_slug;
-use crate::model::{AGREEMENTS, STATES};
+use crate::db::questions::{self, OrgInfo};
+use crate::facts::Snapshot;
 
 /// The question routes, each with its `.csv` twin.
 pub fn routes() -> Router<AppState> {
@@ -61,6 +64,93 @@ pub fn specs() -> Vec<(&'static str, &'static [super::params::ParamSpec])> {
     ]
 }
 
+/// The snapshot to answer from, if it is at the data version this process knows.
+async fn snapshot(state: &AppState) -> ApiResult<Option<Arc<Snapshot>>> {
+    if !state.facts.enabled() {
+        return Ok(None);
+    }
+    let version = state.version.current(&state.db).await?;
+    let snap = state.facts.at(version, &state.db);
+    super::metrics::answered_from(snap.is_some());
+    Ok(snap)
+}
+
+async fn members(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<Members>,
+) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::members(&s, &key, &p),
+        None => sql::members(&state, &key, p).await,
+    }
+}
+
+async fn history(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<History>,
+) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::history(&s, &key, &p),
+        None => sql::history(&state, &key, p).await,
+    }
+}
+
+async fn state_memberships(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<StateMemberships>,
+) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::state_memberships(&s, &key, &p),
+        None => sql::state_memberships(&state, &key, p).await,
+    }
+}
+
+async fn state_agreements(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<FormatOnly>,
+) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::state_agreements(&s, &key, &p),
+        None => sql::state_agreements(&state, &key, p).await,
+    }
+}
+
+async fn agreement_parties(
+    State(state): State<AppState>,
+    PathKey(key): PathKey,
+    Q(p): Q<FormatOnly>,
+) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::agreement_parties(&s, &key, &p),
+        None => sql::agreement_parties(&state, &key, p).await,
+    }
+}
+
+async fn shared(State(state): State<AppState>, Q(p): Q<Shared>) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::shared(&s, &p),
+        None => sql::shared(&state, p).await,
+    }
+}
+
+async fn overlap(State(state): State<AppState>, Q(p): Q<Overlap>) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::overlap(&s, &p),
+        None => sql::overlap(&state, p).await,
+    }
+}
+
+async fn matrix(State(state): State<AppState>, Q(p): Q<Matrix>) -> ApiResult<Response> {
+    match snapshot(&state).await? {
+        Some(s) => memory::matrix(&s, &p),
+        None => sql::matrix(&state, p).await,
+    }
+}
+
 fn quote_list(items: &[String]) -> String {
     items
         .iter()
@@ -69,67 +159,20 @@ fn quote_list(items: &[String]) -> String {
         .join(", ")
 }
 
-/// Resolve state codes (alpha-2 or alpha-3, any case); 404 naming every unknown one.
-async fn find_states(state: &AppState, raw: &[String]) -> ApiResult<Vec<String>> {
-    let mut codes = Vec::new();
-    let mut unknown = Vec::new();
-    for r in raw {
-        match read::find(&state.db, &STATES, r).await? {
-            Some((key, _)) => {
-                let code = key.key_text();
-                if !codes.contains(&code) {
-                    codes.push(code);
-                }
-            }
-            None => unknown.push(r.clone()),
-        }
-    }
-    if unknown.is_empty() {
-        Ok(codes)
-    } else {
-        Err(ApiError::NotFound(format!(
-            "No state has the code {}.",
-            quote_list(&unknown)
-        )))
-    }
+/// 404 naming every state code that was not found.
+fn no_states(unknown: &[String]) -> ApiError {
+    ApiError::NotFound(format!("No state has the code {}.", quote_list(unknown)))
 }
 
-/// Resolve organisation slugs (any case); 404 naming every unknown one.
-async fn find_orgs(state: &AppState, raw: &[String]) -> ApiResult<Vec<OrgInfo>> {
-    let mut found: Vec<OrgInfo> = Vec::new();
-    let mut unknown = Vec::new();
-    for r in raw {
-        let slug = r.to_ascii_lowercase();
-        let stored = if is_slug(&slug) {
-            questions::organisation(&state.db, &slug).await?
-        } else {
-            None
-        };
-        match stored {
-            Some(o) if !found.iter().any(|f| f.slug == o.slug) => found.push(o),
-            Some(_) => {}
-            None => unknown.push(r.clone()),
-        }
-    }
-    if unknown.is_empty() {
-        Ok(found)
-    } else {
-        Err(ApiError::NotFound(format!(
-            "No organisation has the slug {}.",
-            quote_list(&unknown)
-        )))
-    }
+/// 404 naming every organisation slug that was not found.
+fn no_orgs(unknown: &[String]) -> ApiError {
+    ApiError::NotFound(format!(
+        "No organisation has the slug {}.",
+        quote_list(unknown)
+    ))
 }
 
-async fn find_state(state: &AppState, raw: &str) -> ApiResult<String> {
-    Ok(find_states(state, &[raw.to_string()]).await?.remove(0))
-}
-
-async fn find_org(state: &AppState, raw: &str) -> ApiResult<OrgInfo> {
-    Ok(find_orgs(state, &[raw.to_string()]).await?.remove(0))
-}
-
-fn columns(cols: &[questions::Column], lineage: bool) -> Vec<String> {
+pub(super) fn columns(cols: &[questions::Column], lineage: bool) -> Vec<String> {
     let mut c: Vec<String> = cols.iter().map(|c| c.name.to_string()).collect();
     c.push("sources".into());
     if lineage {
@@ -179,205 +222,9 @@ fn coverage(org: &OrgInfo) -> [(&'static str, Value); 2] {
     ]
 }
 
-async fn members(
-    State(state): State<AppState>,
-    PathKey(key): PathKey,
-    Q(p): Q<Members>,
-) -> ApiResult<Response> {
-    let org = find_org(&state, &key).await?;
-    let rows = questions::members(&state.db, &org, p.as_of, &p.filter, p.lineage).await?;
-    let mut envelope = vec![("as_of", p.as_of.to_json())];
-    envelope.extend(coverage(&org));
-    Ok(answer(p.format, MEMBERSHIP_COLUMNS, true, &rows, envelope))
-}
-
-async fn history(
-    State(state): State<AppState>,
-    PathKey(key): PathKey,
-    Q(p): Q<History>,
-) -> ApiResult<Response> {
-    let org = find_org(&state, &key).await?;
-    let rows = questions::history(&state.db, &org, &p.filter).await?;
-    let envelope = coverage(&org).to_vec();
-    Ok(answer(p.format, MEMBERSHIP_COLUMNS, false, &rows, envelope))
-}
-
-async fn state_memberships(
-    State(state): State<AppState>,
-    PathKey(key): PathKey,
-    Q(p): Q<StateMemberships>,
-) -> ApiResult<Response> {
-    let code = find_state(&state, &key).await?;
-    let mut f = p.filter;
-    if let Some(orgs) = &p.organisations {
-        let found = find_orgs(&state, orgs).await?;
-        f.organisations = Some(found.into_iter().map(|o| o.slug).collect());
-    }
-    let rows = questions::state_memberships(&state.db, &code, p.as_of, &f).await?;
-    let envelope = vec![("as_of", p.as_of.to_json()), ("state", Value::String(code))];
-    Ok(answer(p.format, MEMBERSHIP_COLUMNS, false, &rows, envelope))
-}
-
-async fn state_agreements(
-    State(state): State<AppState>,
-    PathKey(key): PathKey,
-    Q(p): Q<FormatOnly>,
-) -> ApiResult<Response> {
-    let code = find_state(&state, &key).await?;
-    let rows = questions::parties(&state.db, None, Some(&code)).await?;
-    let envelope = vec![("state", Value::String(code))];
-    Ok(answer(p.format, PARTY_COLUMNS, false, &rows, envelope))
-}
-
-async fn agreement_parties(
-    State(state): State<AppState>,
-    PathKey(key): PathKey,
-    Q(p): Q<FormatOnly>,
-) -> ApiResult<Response> {
-    let slug = key.to_ascii_lowercase();
-    if !is_slug(&slug)
-        || read::get(&state.db, &AGREEMENTS, &Val::text(slug.clone()))
-            .await?
-            .is_none()
-    {
-        return Err(ApiError::NotFound(format!(
-            "No agreement has the slug {key:?}."
-        )));
-    }
-    let rows = questions::parties(&state.db, Some(&slug), None).await?;
-    let envelope = vec![("agreement", Value::String(slug))];
-    Ok(answer(p.format, PARTY_COLUMNS, false, &rows, envelope))
-}
-
 /// Columns of a grouped answer: the group's own fields, then one per listed key.
 fn group_columns(fields: &[&str], keys: &[String]) -> Vec<String> {
     let mut c: Vec<String> = fields.iter().map(|s| s.to_string()).collect();
     c.extend(keys.iter().cloned());
     c
-}
-
-async fn shared(State(state): State<AppState>, Q(p): Q<Shared>) -> ApiResult<Response> {
-    let codes = find_states(&state, &p.states).await?;
-    let mut f = p.filter;
-    f.states = Some(codes.clone());
-    let held = questions::held_by(&state.db, p.as_of, &f).await?;
-    let rows = shared_rows(held, &codes);
-    let data = match p.format {
-        Format::Json => values(&rows),
-        Format::Csv => rows
-            .iter()
-            .map(|r| flat(r, &["roles", "memberships"], r.roles.clone()))
-            .collect(),
-    };
-    let fields = [
-        "organisation",
-        "organisation_name",
-        "acronym",
-        "kind",
-        "membership_coverage",
-    ];
-    let mut extra = Map::new();
-    extra.insert("as_of".into(), p.as_of.to_json());
-    extra.insert("states".into(), json!(codes));
-    Ok(rows_response(
-        p.format,
-        group_columns(&fields, &codes),
-        data,
-        extra,
-    ))
-}
-
-async fn overlap(State(state): State<AppState>, Q(p): Q<Overlap>) -> ApiResult<Response> {
-    let orgs = find_orgs(&state, &p.organisations).await?;
-    let slugs: Vec<String> = orgs.iter().map(|o| o.slug.clone()).collect();
-    let mut f = p.filter;
-    f.organisations = Some(slugs.clone());
-    let held = questions::held_by(&state.db, p.as_of, &f).await?;
-    let rows = overlap_rows(held, &slugs);
-    let data = match p.format {
-        Format::Json => values(&rows),
-        Format::Csv => rows
-            .iter()
-            .map(|r| flat(r, &["roles", "memberships"], r.roles.clone()))
-            .collect(),
-    };
-    let mut extra = Map::new();
-    extra.insert("as_of".into(), p.as_of.to_json());
-    extra.insert("organisations".into(), json!(orgs));
-    extra.insert(
-        "complete".into(),
-        Value::Bool(orgs.iter().all(OrgInfo::complete)),
-    );
-    Ok(rows_response(
-        p.format,
-        group_columns(&["state", "state_name", "region"], &slugs),
-        data,
-        extra,
-    ))
-}
-
-async fn matrix(State(state): State<AppState>, Q(p): Q<Matrix>) -> ApiResult<Response> {
-    let day = p.day;
-    let mut f = p.filter;
-    let named_states = match &p.states {
-        Some(list) => Some(find_states(&state, list).await?),
-        None => None,
-    };
-    let column_orgs: Vec<OrgInfo> = match &p.organisations {
-        Some(list) => find_orgs(&state, list).await?,
-        None => questions::organisations(&state.db, &f)
-            .await?
-            .into_iter()
-            .filter(|o| o.existed_on(day))
-            .collect(),
-    };
-    let slugs: Vec<String> = column_orgs.iter().map(|o| o.slug.clone()).collect();
-    let mut states =
-        questions::states(&state.db, named_states.as_deref(), f.region.as_deref()).await?;
-    let mut roles = Roles::new();
-    let mut participation = Roles::new();
-    if !slugs.is_empty() {
-        f.organisations = Some(slugs.clone());
-        f.kinds = None;
-        f.states = named_states.clone();
-        let held = questions::held_by(&state.db, AsOf::Date(day), &f).await?;
-        for m in &held {
-            strongest(&mut roles, &m.state, &m.organisation, &m.role);
-        }
-        for m in held {
-            let k = (m.state.clone(), m.organisation.clone());
-            if m.participation != "active" && roles.get(&k) == Some(&m.role) {
-                participation.insert(k, m.participation);
-            }
-        }
-    }
-    if named_states.is_none() {
-        states.retain(|s| {
-            slugs
-                .iter()
-                .any(|o| roles.contains_key(&(s.code.clone(), o.clone())))
-        });
-    }
-    let rows = matrix_rows(states, &slugs, &roles, &participation);
-    let data = match p.format {
-        Format::Json => values(&rows),
-        Format::Csv => rows.iter().map(|r| flat_matrix(r, &slugs)).collect(),
-    };
-    let mut extra = Map::new();
-    extra.insert("as_of".into(), json!(day));
-    extra.insert(
-        "columns".into(),
-        Value::Array(
-            column_orgs
-                .iter()
-                .map(|o| json!({"slug": o.slug, "acronym": o.acronym, "name": o.name, "kind": o.kind, "membership_coverage": o.membership_coverage}))
-                .collect(),
-        ),
-    );
-    Ok(rows_response(
-        p.format,
-        group_columns(&["state", "state_name", "region"], &slugs),
-        data,
-        extra,
-    ))
 }
