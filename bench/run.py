@@ -182,6 +182,14 @@ def main():
         procs.append(("pacts-postgres", start([PACTS], {"DATABASE_URL": f"{PG}/pacts_bench", "PACTS_BIND": f"127.0.0.1:{p_pg}",
                                                        "PACTS_LOG": "warn"}, log)))
         assert wait_for(p_pg) is not None
+        # The same two with the response cache off, for the questions with a new date on
+        # every request (issue #13: any question, any date, without the response cache).
+        p_sqlite_nc, p_pg_nc = free_port(), free_port()
+        procs.append(("pacts-sqlite-nocache", start([PACTS], {"DATABASE_URL": f"sqlite://{sqlite_db}", "PACTS_BIND": f"127.0.0.1:{p_sqlite_nc}",
+                                                             "PACTS_LOG": "warn", "PACTS_CACHE_BYTES": "0"}, log)))
+        procs.append(("pacts-postgres-nocache", start([PACTS], {"DATABASE_URL": f"{PG}/pacts_bench", "PACTS_BIND": f"127.0.0.1:{p_pg_nc}",
+                                                               "PACTS_LOG": "warn", "PACTS_CACHE_BYTES": "0"}, log)))
+        assert wait_for(p_sqlite_nc) is not None and wait_for(p_pg_nc) is not None
         # Datasette on a copy of pacts' own SQLite file, immutable (its fastest mode).
         ds_db = os.path.join(tmp, "pacts-datasette.db")
         subprocess.run(["sqlite3", sqlite_db, f".backup '{ds_db}'"], check=False)
@@ -248,7 +256,9 @@ def main():
                 assert get(f"http://127.0.0.1:{port}{pacts_path.format(d=first)}")[0] == 200, name
             if ds_path:
                 assert get(f"http://127.0.0.1:{p_ds}{ds_path.format(d=first)}")[0] == 200, name
-        bases = {"pacts-sqlite": (p_sqlite, 0), "pacts-postgres": (p_pg, 0), "datasette": (p_ds, 1)}
+        bases = {"pacts-sqlite": (p_sqlite_nc, 0), "pacts-postgres": (p_pg_nc, 0), "datasette": (p_ds, 1)}
+        pids["pacts-sqlite@date"] = pids["pacts-sqlite-nocache"]
+        pids["pacts-postgres@date"] = pids["pacts-postgres-nocache"]
         for rnd in range(ROUNDS):
             for conns in CONNS:
                 for name, paths in NEW_DATE.items():
@@ -259,12 +269,19 @@ def main():
                         url = f"http://127.0.0.1:{port}/"
                         # Warm-up and run start half the range apart, so the run's dates are new.
                         wrk(url, conns, 2, script=script, script_args=[str(DAYS // 2)])
-                        r = wrk(url, conns, DURATION, pids[target], script=script, script_args=["0"])
+                        pid = pids.get(f"{target}@date", pids[target])
+                        r = wrk(url, conns, DURATION, pid, script=script, script_args=["0"])
                         results.setdefault((target, name, conns), []).append(r)
                         print(f"round {rnd + 1} c{conns} {name:22} {target:15} {r['rps']:10.0f} req/s  p50 {r['p50']:.2f} ms  "
                               f"p99 {r['p99']:.2f} ms  errors {r['errors']}  rss {r['rss_mb']:.1f} MB", flush=True)
+        sweep = {}
+        for rnd in range(ROUNDS):
+            for target, (port, path) in {"pacts-sqlite": (p_sqlite_nc, SWEEP[0]), "pacts-postgres": (p_pg_nc, SWEEP[0]),
+                                         "datasette": (p_ds, SWEEP[1])}.items():
+                sweep.setdefault(target, []).append(dashboard_sweep(port, path))
+                print(f"round {rnd + 1} sweep {target:15} {sweep[target][-1]:.3f} s", flush=True)
         start_ms = startup_ms(tmp)
-        write_results(results, start_ms, ceiling_bytes)
+        write_results(results, start_ms, ceiling_bytes, sweep)
     finally:
         for _, p in procs:
             p.terminate()
@@ -275,13 +292,36 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+# A dashboard's year: the Central Asia matrix for 365 consecutive days, one client on one
+# keep-alive connection, each request sent when the last is answered.
+SWEEP = ("/v1/matrix?as_of={d}&region=central_asia", "/pacts/matrix.json?region=central_asia&d={d}&_shape=objects")
+SWEEP_FIRST = "2025-01-01"
+
+
+def dashboard_sweep(port, template):
+    """Seconds for the 365 requests of the sweep; every answer must be a 200."""
+    import datetime
+    import http.client
+    first = datetime.date.fromisoformat(SWEEP_FIRST)
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    started = time.monotonic()
+    for i in range(365):
+        conn.request("GET", template.format(d=(first + datetime.timedelta(days=i)).isoformat()))
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 200, (port, r.status)
+    took = time.monotonic() - started
+    conn.close()
+    return took
+
+
 def summary(rs):
     return {"rps": statistics.median(r["rps"] for r in rs), "p50": statistics.median(r["p50"] for r in rs),
             "p99": statistics.median(r["p99"] for r in rs), "errors": sum(r["errors"] for r in rs),
             "rss_mb": max(r["rss_mb"] for r in rs)}
 
 
-def write_results(results, start_ms, ceiling_bytes):
+def write_results(results, start_ms, ceiling_bytes, sweep):
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     cpu = "unknown"
     try:
@@ -326,8 +366,9 @@ def write_results(results, start_ms, ceiling_bytes):
                      f"{yes(p99 <= 5, f'{p99:.2f} ms')} | {yes(errors == 0, errors)} | {yes(rss <= 64, f'{rss:.1f}')} |")
     lines += ["", "## A new date on every request", "",
               f"The same questions with a different `as_of` on each request (days 1992-01-01 to 2026-12-31; "
-              f"wrk's two threads take even and odd days, so a date repeats only after 12,784 requests, by when "
-              f"the response cache (16 MiB, emptied when full) no longer holds it): this is what issue #13 is about. Targets there (64 connections): members, shared and "
+              f"wrk's two threads take even and odd days), asked of pacts processes started with the response cache "
+              f"off (`PACTS_CACHE_BYTES=0`), so every answer is computed: from the facts in memory. This is what issue "
+              f"#13 is about. Targets there (64 connections): members, shared and "
               f"state memberships ≥ 25 % of the ceiling, the Central Asia matrix ≥ 20 %, the full matrix ≥ 10 %, "
               f"p99 ≤ 5 ms.", "",
               "| question | conns | target | req/s | p50 ms | p99 ms | errors | ×ceiling | ×Datasette | #13 target |",
@@ -352,6 +393,14 @@ def write_results(results, start_ms, ceiling_bytes):
                     met = f"{'met' if ok else '**not met**'} (≥ {goal[name]:.2f}, p99 ≤ 5 ms)"
                 lines.append(f"| {name} | {conns} | {target} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | "
                              f"{s['errors']} | {rc:.3f} | {vs} | {met} |")
+    med = {t: statistics.median(v) for t, v in sweep.items()}
+    lines += ["", "## A dashboard's year", "",
+              f"The Central Asia matrix for 365 consecutive days from {SWEEP_FIRST}, one client on one keep-alive "
+              "connection, sequential (a date slider dragged across a year); pacts with its response cache off, "
+              "Datasette with the same SQL as a canned query. Total seconds, median of the rounds:", "",
+              "| target | seconds | ms per day | ÷ Datasette's time |", "|---|---|---|---|"]
+    for t in ["pacts-sqlite", "pacts-postgres", "datasette"]:
+        lines.append(f"| {t} | {med[t]:.3f} | {med[t] / 365 * 1000:.2f} | {med[t] / med['datasette']:.3f} |")
     path = os.path.join(ROOT, "bench", "RESULTS.md")
     scale = os.path.join(ROOT, "bench", "SCALE.md")
     if os.path.exists(scale):

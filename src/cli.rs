@@ -285,7 +285,7 @@ async fn serve(
         auth_limiter: Some(crate::http::auth::AuthLimiter::per_minute(
             settings.auth_failure_limit,
         )),
-        cache_bytes: None,
+        cache_bytes: settings.cache_bytes,
         trusted_proxies: settings.trusted_proxies.clone(),
         facts: Some(facts),
     };

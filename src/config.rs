@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// (false; slower, for comparison) [default: true]
     #[arg(long, env = "PACTS_IN_MEMORY")]
     pub in_memory: Option<bool>,
+    /// Bytes the response cache may hold; 0 turns it off [default: 16777216]
+    #[arg(long, env = "PACTS_CACHE_BYTES")]
+    pub cache_bytes: Option<usize>,
 }
 
 impl ServeArgs {
@@ -81,6 +84,7 @@ impl ServeArgs {
                 .clone()
                 .or_else(|| outer.trusted_proxies.clone()),
             in_memory: self.in_memory.or(outer.in_memory),
+            cache_bytes: self.cache_bytes.or(outer.cache_bytes),
         }
     }
 }
@@ -141,6 +145,8 @@ pub struct Settings {
     pub trusted_proxies: Vec<Cidr>,
     /// Answer the questions from the facts in memory.
     pub in_memory: bool,
+    /// The response cache's size (`None`: the default).
+    pub cache_bytes: Option<usize>,
 }
 
 impl Cli {
@@ -203,6 +209,7 @@ impl Cli {
             auth_failure_limit: serve.auth_failure_limit.unwrap_or(10),
             trusted_proxies,
             in_memory: serve.in_memory.unwrap_or(true),
+            cache_bytes: serve.cache_bytes,
         })
     }
 }

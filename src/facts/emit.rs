@@ -65,6 +65,25 @@ pub fn json_date(d: NaiveDate) -> String {
     s
 }
 
+/// An integer in decimal, without the formatting machinery.
+fn push_int(out: &mut String, n: i64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut v = n.unsigned_abs();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
 /// How a row is served: participation as on `day` (before `participation_since` it was
 /// active), and the `lineage` flag of a members answer.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +111,8 @@ impl RowView {
 /// One membership row as a JSON object.
 pub fn json_row(out: &mut String, s: &Snapshot, h: &Held, view: RowView) {
     let w = |id| &*s.words.get(id).json;
-    let _ = write!(out, "{{\"membership_id\":{}", h.id);
+    out.push_str("{\"membership_id\":");
+    push_int(out, h.id);
     out.push_str(&s.state(h.state).json);
     out.push_str(&s.org(h.org).json);
     out.push_str(",\"role\":");
@@ -143,7 +163,8 @@ pub fn json_row(out: &mut String, s: &Snapshot, h: &Held, view: RowView) {
 /// One membership row as a CSV line (CRLF), its columns as the JSON object's keys.
 pub fn csv_row(out: &mut String, s: &Snapshot, h: &Held, view: RowView) {
     let w = |id| &*s.words.get(id).csv;
-    let _ = write!(out, "{},", h.id);
+    push_int(out, h.id);
+    out.push(',');
     out.push_str(&s.state(h.state).csv);
     out.push(',');
     out.push_str(&s.org(h.org).csv);
@@ -192,9 +213,9 @@ pub struct Body {
 }
 
 impl Body {
-    /// Start an answer; CSV starts with its header row.
-    pub fn new(csv: bool, columns: &[String]) -> Body {
-        let mut out = String::with_capacity(4096);
+    /// Start an answer of about `rows` membership rows; CSV starts with its header row.
+    pub fn new(csv: bool, columns: &[String], rows: usize) -> Body {
+        let mut out = String::with_capacity(512 + rows * if csv { 360 } else { 760 });
         if csv {
             let header: Vec<String> = columns.iter().map(|c| csv_text(c)).collect();
             out.push_str(&header.join(","));

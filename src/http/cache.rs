@@ -44,10 +44,24 @@ impl Entry {
 }
 
 /// Bounded map from request to answer; entries of an older version are dropped first.
+/// An answer is kept only when its request is seen a second time at the same data
+/// version (the doorkeeper): questions asked once (a new date on every request, say)
+/// cost neither compression nor the eviction of answers that are asked again.
 pub struct ResponseCache {
     inner: Mutex<(HashMap<String, Arc<Entry>>, usize)>,
+    seen: Mutex<Doorkeeper>,
     max_bytes: usize,
 }
+
+/// Hashes of requests answered once, at one data version.
+#[derive(Default)]
+struct Doorkeeper {
+    version: i64,
+    hashes: std::collections::HashSet<u64>,
+}
+
+/// Requests the doorkeeper remembers before it starts again.
+const DOORKEEPER_ENTRIES: usize = 65_536;
 
 impl Default for ResponseCache {
     fn default() -> Self {
@@ -66,6 +80,7 @@ impl ResponseCache {
     pub fn with_capacity(max_bytes: usize) -> Self {
         ResponseCache {
             inner: Mutex::new((HashMap::new(), 0)),
+            seen: Mutex::new(Doorkeeper::default()),
             max_bytes,
         }
     }
@@ -73,6 +88,23 @@ impl ResponseCache {
     fn get(&self, key: &str, version: i64) -> Option<Arc<Entry>> {
         let map = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         map.0.get(key).filter(|e| e.version == version).cloned()
+    }
+
+    /// Whether an answer to `key` at `version` is worth keeping: its second sighting.
+    fn admits(&self, key: &str, version: i64) -> bool {
+        if self.max_bytes == 0 {
+            return false;
+        }
+        let hash = {
+            use std::hash::{BuildHasher, BuildHasherDefault};
+            BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
+        };
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.version != version || seen.hashes.len() >= DOORKEEPER_ENTRIES {
+            seen.version = version;
+            seen.hashes.clear();
+        }
+        !seen.hashes.insert(hash)
     }
 
     fn put(&self, key: String, entry: Entry) {
@@ -201,7 +233,7 @@ pub async fn conditional_get(State(state): State<AppState>, req: Request, next: 
         header::VARY,
         HeaderValue::from_static("Accept, Accept-Encoding"),
     );
-    if !cacheable {
+    if !cacheable || !state.cache.admits(&key, version) {
         return Response::from_parts(parts, body);
     }
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {

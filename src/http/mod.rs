@@ -44,8 +44,19 @@ pub use extract::MAX_BODY_BYTES;
 /// How long one request may take before it is answered 503.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What every handler and layer shares, behind one `Arc`: the layers clone the state for
+/// each request, and one reference count is cheaper than one per field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub db: Db,
     pub ready: Arc<AtomicBool>,
     pub openapi: Arc<serde_json::Value>,
@@ -86,7 +97,7 @@ pub fn app(db: Db) -> Router {
 
 /// The whole HTTP application; tests and the server build the same one.
 pub fn app_with(db: Db, options: Options) -> Router {
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         db,
         ready: options
             .ready
@@ -101,7 +112,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
         trusted_proxies: Arc::new(options.trusted_proxies),
         facts: options.facts.unwrap_or_default(),
         request_ids: crate::telemetry::RequestIds::default(),
-    };
+    }));
     let mut router = Router::new();
     for res in RESOURCES {
         router = router

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
+use serde::Deserialize;
 
 use super::rows::{ORG_SELECT, OrgInfo, PartyRow};
 use super::{PARTY_COLUMNS, select};
@@ -21,7 +22,8 @@ pub struct StateRecord {
     pub region: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// One membership as loaded.
+#[derive(Debug, Clone)]
 pub struct MembershipRecord {
     pub id: i64,
     pub state: String,
@@ -39,15 +41,66 @@ pub struct MembershipRecord {
     pub confidence: String,
 }
 
+/// A boolean as either backend writes it in JSON (SQLite: 0 or 1).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+enum Flag {
+    Bool(bool),
+    Int(i64),
+}
+
+/// A membership as the JSON arrays of the load carry it, in `MEMBERSHIP_FIELDS` order.
+type MembershipTuple = (
+    i64,
+    String,
+    String,
+    String,
+    Flag,
+    NaiveDate,
+    String,
+    Option<NaiveDate>,
+    String,
+    Option<String>,
+    String,
+    Option<NaiveDate>,
+    Option<String>,
+    String,
+);
+
+impl From<MembershipTuple> for MembershipRecord {
+    fn from(t: MembershipTuple) -> Self {
+        MembershipRecord {
+            id: t.0,
+            state: t.1,
+            organisation: t.2,
+            role: t.3,
+            founding: match t.4 {
+                Flag::Bool(b) => b,
+                Flag::Int(n) => n != 0,
+            },
+            joined_on: t.5,
+            joined_precision: t.6,
+            left_on: t.7,
+            left_precision: t.8,
+            end_reason: t.9,
+            participation: t.10,
+            participation_since: t.11,
+            note: t.12,
+            confidence: t.13,
+        }
+    }
+}
+
+/// Rows packed as one JSON array per group: a few thousand values to decode instead of
+/// hundreds of thousands of rows (the SQLite driver's cost is per row and column).
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct Slug {
-    slug: String,
+struct Packed {
+    packed: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
-struct Cited {
-    fact: i64,
-    source: String,
+struct Slug {
+    slug: String,
 }
 
 /// The tables as loaded; the snapshot indexes them.
@@ -63,7 +116,30 @@ pub struct Loaded {
     pub parties: Vec<PartyRow>,
 }
 
-const MEMBERSHIP_SELECT: &str = "select id, state, organisation, role, founding, joined_on, joined_precision, left_on, left_precision, end_reason, participation, participation_since, note, confidence from memberships";
+const MEMBERSHIP_FIELDS: &str = "id, state, organisation, role, founding, joined_on, joined_precision, left_on, left_precision, end_reason, participation, participation_since, note, confidence";
+
+/// `select` of `fields` of `table` packed into JSON arrays, one per group of `group`.
+fn packed_select(postgres: bool, fields: &str, table: &str, group: &str) -> String {
+    if postgres {
+        format!(
+            "select json_agg(json_build_array({fields}))::text as packed from {table} group by {group}"
+        )
+    } else {
+        format!(
+            "select json_group_array(json_array({fields})) as packed from {table} group by {group}"
+        )
+    }
+}
+
+fn unpack<T: serde::de::DeserializeOwned>(groups: Vec<Packed>) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    for g in groups {
+        let rows: Vec<T> = serde_json::from_str(&g.packed)
+            .map_err(|e| crate::db::Error::internal(format!("unpacking loaded rows: {e}")))?;
+        out.extend(rows);
+    }
+    Ok(out)
+}
 
 /// Read every table the questions answer from, and the data version, as of one moment.
 pub async fn load(db: &Db) -> Result<Loaded> {
@@ -77,14 +153,28 @@ pub async fn load(db: &Db) -> Result<Loaded> {
         .fetch_as("select code, iso3, name, region from states".into(), &[])
         .await?;
     let orgs = tx.fetch_as(ORG_SELECT.into(), &[]).await?;
-    let memberships = tx.fetch_as(MEMBERSHIP_SELECT.into(), &[]).await?;
-    let order = format!("fact, position, {}", tx.collate_c("source"));
-    let sources: Vec<Cited> = tx
+    let pg = tx.is_postgres();
+    let groups = tx
         .fetch_as(
-            format!("select fact, source from membership_sources order by {order}"),
+            packed_select(pg, MEMBERSHIP_FIELDS, "memberships", "organisation"),
             &[],
         )
         .await?;
+    let memberships: Vec<MembershipTuple> = unpack(groups)?;
+    let groups = tx
+        .fetch_as(
+            packed_select(
+                pg,
+                "fact, source, position",
+                "membership_sources",
+                "fact / 4096",
+            ),
+            &[],
+        )
+        .await?;
+    let mut sources: Vec<(i64, String, i64)> = unpack(groups)?;
+    // In the order the SQL answers list them: by position, ties by slug (byte order).
+    sources.sort_unstable_by(|a, b| (a.0, a.2, &a.1).cmp(&(b.0, b.2, &b.1)));
     let agreements: Vec<Slug> = tx
         .fetch_as("select slug from agreements".into(), &[])
         .await?;
@@ -102,8 +192,11 @@ pub async fn load(db: &Db) -> Result<Loaded> {
         version,
         states,
         orgs,
-        memberships,
-        sources: sources.into_iter().map(|c| (c.fact, c.source)).collect(),
+        memberships: memberships.into_iter().map(Into::into).collect(),
+        sources: sources
+            .into_iter()
+            .map(|(fact, slug, _)| (fact, slug))
+            .collect(),
         agreements: agreements.into_iter().map(|a| a.slug).collect(),
         parties,
     })

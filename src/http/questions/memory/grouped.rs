@@ -113,7 +113,7 @@ pub fn shared(s: &Snapshot, p: &Shared) -> ApiResult<Response> {
     let groups = groups_holding_all(s, &held, |h| h.org, |h| h.state, &states);
     let csv = p.format == Format::Csv;
     let mut g = Grouped {
-        body: Body::new(csv, &group_columns(&SHARED_FIELDS, &codes)),
+        body: Body::new(csv, &group_columns(&SHARED_FIELDS, &codes), held.len()),
         keys: &codes,
         view: RowView {
             day: day_of(p.as_of),
@@ -147,6 +147,7 @@ pub fn overlap(s: &Snapshot, p: &Overlap) -> ApiResult<Response> {
         body: Body::new(
             csv,
             &group_columns(&["state", "state_name", "region"], &slugs),
+            held.len(),
         ),
         keys: &slugs,
         view: RowView {
@@ -218,6 +219,7 @@ pub fn matrix(s: &Snapshot, p: &Matrix) -> ApiResult<Response> {
     let mut body = Body::new(
         csv,
         &group_columns(&["state", "state_name", "region"], &slugs),
+        states.len() * (1 + slugs.len() / 8),
     );
     for st in states {
         let facts = s.state(st);

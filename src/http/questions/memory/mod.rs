@@ -134,7 +134,7 @@ fn memberships(
     } else {
         Vec::new()
     };
-    let mut body = Body::new(csv, &cols);
+    let mut body = Body::new(csv, &cols, rows.len());
     for &i in rows {
         body.membership(s, s.held(i), view);
     }
