@@ -196,7 +196,7 @@ pub fn matrix(s: &Snapshot, p: &Matrix) -> ApiResult<Response> {
     let cols = matrix_columns(s, p)?;
     let region = p.filter.region.as_deref();
     let in_region = |i: &u32| region.is_none_or(|r| s.state(*i).region.as_deref() == Some(r));
-    let mut states: Vec<u32> = match &named {
+    let states: Vec<u32> = match &named {
         Some(list) => {
             let mut v: Vec<u32> = list.iter().copied().filter(in_region).collect();
             v.sort_unstable();
@@ -211,8 +211,11 @@ pub fn matrix(s: &Snapshot, p: &Matrix) -> ApiResult<Response> {
         let held = select::held_in_orgs(s, &cols, named.as_deref(), AsOf::Date(p.day), &f);
         cells = select::cells(s, &held, p.day);
     }
-    if named.is_none() {
-        states.retain(|st| cols.iter().any(|c| cells.contains_key(&(*st, *c))));
+    // Each organisation's column, to lay out a row's cells as the cells (in state order)
+    // are walked once alongside the states.
+    let mut col_of = vec![usize::MAX; s.orgs.len()];
+    for (i, &o) in cols.iter().enumerate() {
+        col_of[o as usize] = i;
     }
     let slugs: Vec<String> = cols.iter().map(|&o| s.org(o).info.slug.clone()).collect();
     let csv = p.format == Format::Csv;
@@ -221,9 +224,25 @@ pub fn matrix(s: &Snapshot, p: &Matrix) -> ApiResult<Response> {
         &group_columns(&["state", "state_name", "region"], &slugs),
         states.len() * (1 + slugs.len() / 8),
     );
+    let mut walk = cells.iter().peekable();
+    let mut row: Vec<Option<Cell>> = vec![None; cols.len()];
+    let word = |w: Option<WordId>| w.map_or("null", |w| &*s.words.get(w).json);
     for st in states {
+        row.fill(None);
+        while let Some(&(&(cell_state, org), cell)) = walk.peek() {
+            if cell_state > st {
+                break;
+            }
+            if cell_state == st {
+                row[col_of[org as usize]] = Some(*cell);
+            }
+            walk.next();
+        }
+        // Without named states, only the states holding some cell are rows.
+        if named.is_none() && row.iter().all(Option::is_none) {
+            continue;
+        }
         let facts = s.state(st);
-        let row: Vec<Option<&Cell>> = cols.iter().map(|c| cells.get(&(st, *c))).collect();
         body.next_row();
         let out = &mut body.out;
         if csv {
@@ -239,14 +258,17 @@ pub fn matrix(s: &Snapshot, p: &Matrix) -> ApiResult<Response> {
         }
         out.push('{');
         out.push_str(&facts.json[1..]);
-        let word = |w: Option<WordId>| w.map_or("null", |w| &*s.words.get(w).json);
-        let cells_json = json_list(row.iter().map(|c| word(c.map(|c| c.role))));
-        let part_json = json_list(row.iter().map(|c| word(c.and_then(|c| c.participation))));
-        out.push_str(",\"cells\":");
-        out.push_str(&cells_json);
-        out.push_str(",\"participation\":");
-        out.push_str(&part_json);
-        out.push('}');
+        for (key, part) in [(",\"cells\":[", false), ("],\"participation\":[", true)] {
+            out.push_str(key);
+            for (i, c) in row.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let w = c.and_then(|c| if part { c.participation } else { Some(c.role) });
+                out.push_str(word(w));
+            }
+        }
+        out.push_str("]}");
     }
     let as_of = json_date(p.day);
     let columns = json_list(cols.iter().map(|&o| &*s.org(o).column_json));
