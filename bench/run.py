@@ -371,8 +371,8 @@ def write_results(results, start_ms, ceiling_bytes, sweep):
               f"#13 is about. Targets there (64 connections): members, shared and "
               f"state memberships ≥ 25 % of the ceiling, the Central Asia matrix ≥ 20 %, the full matrix ≥ 10 %, "
               f"p99 ≤ 5 ms.", "",
-              "| question | conns | target | req/s | p50 ms | p99 ms | errors | ×ceiling | ×Datasette | #13 ratio | #13 p99 ≤ 5 ms (ceiling's own p99) |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| question | conns | target | req/s | p50 ms | p99 ms | errors | RSS MB | ×ceiling | ×Datasette | #13 ratio | #13 p99 ≤ 5 ms (ceiling's own p99) | RSS ≤ 64 MB |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     goal = {"members@date": 0.25, "shared@date": 0.25, "state-memberships@date": 0.25,
             "matrix-ca@date": 0.20, "matrix-all@date": 0.10}
     for conns in CONNS:
@@ -387,12 +387,13 @@ def write_results(results, start_ms, ceiling_bytes, sweep):
                 s = summary(runs)
                 rc = s["rps"] / ceil["rps"]
                 vs = f"{s['rps'] / ds['rps']:.1f}" if ds else ""
-                ratio_met = p99_met = ""
+                ratio_met = p99_met = rss_met = ""
                 if target.startswith("pacts") and conns == 64:
                     ratio_met = f"{'met' if rc >= goal[name] else '**not met**'} (≥ {goal[name]:.2f})"
                     p99_met = f"{'met' if s['p99'] <= 5 else '**not met**'} ({ceil['p99']:.2f} ms)"
+                    rss_met = "met" if s["rss_mb"] <= 64 else "**not met**"
                 lines.append(f"| {name} | {conns} | {target} | {s['rps']:.0f} | {s['p50']:.2f} | {s['p99']:.2f} | "
-                             f"{s['errors']} | {rc:.3f} | {vs} | {ratio_met} | {p99_met} |")
+                             f"{s['errors']} | {s['rss_mb']:.1f} | {rc:.3f} | {vs} | {ratio_met} | {p99_met} | {rss_met} |")
     med = {t: statistics.median(v) for t, v in sweep.items()}
     lines += ["", "## A dashboard's year", "",
               f"The Central Asia matrix for 365 consecutive days from {SWEEP_FIRST}, one client on one keep-alive "

@@ -310,8 +310,11 @@ pub async fn invalidate_after_writes(
     let resp = next.run(req).await;
     if writes {
         state.version.invalidate();
-        // Bring the facts in memory up to date now rather than at the next question.
-        state.facts.load_in_background(&state.db);
+        // Bring the facts in memory up to date now rather than at the next question (not
+        // after a refused write: that changed nothing, and must not cost a load).
+        if resp.status().is_success() {
+            state.facts.load_in_background(&state.db);
+        }
     }
     resp
 }

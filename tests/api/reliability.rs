@@ -637,6 +637,10 @@ async fn metrics_count_requests_by_route_and_status(app: TestApp) {
         "pacts_db_pool_connections{backend=",
         "pacts_db_errors_total{kind=\"unavailable\"}",
         "pacts_response_cache_bytes ",
+        "pacts_questions_answered_total{by=\"memory\"}",
+        "pacts_facts_loads_total{outcome=\"ok\"}",
+        "pacts_facts_version ",
+        "pacts_facts_bytes ",
     ] {
         assert!(m.text.contains(needle), "{needle} in\n{}", m.text);
     }

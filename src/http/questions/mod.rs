@@ -159,6 +159,53 @@ fn quote_list(items: &[String]) -> String {
         .join(", ")
 }
 
+/// Keys looked up one by one (`None`: not found), each kept once in the order given, or
+/// one 404 (made by `missing`) naming every key that was not found.
+fn each_once<T: PartialEq>(
+    looked_up: impl IntoIterator<Item = (String, Option<T>)>,
+    missing: fn(&[String]) -> ApiError,
+) -> ApiResult<Vec<T>> {
+    let mut found = Vec::new();
+    let mut unknown = Vec::new();
+    for (raw, item) in looked_up {
+        match item {
+            Some(x) if !found.contains(&x) => found.push(x),
+            Some(_) => {}
+            None => unknown.push(raw),
+        }
+    }
+    if unknown.is_empty() {
+        Ok(found)
+    } else {
+        Err(missing(&unknown))
+    }
+}
+
+/// The fields of a shared answer's row before its roles.
+const SHARED_FIELDS: [&str; 5] = [
+    "organisation",
+    "organisation_name",
+    "acronym",
+    "kind",
+    "membership_coverage",
+];
+
+/// A grouped answer's rows as served: whole in JSON; in CSV without their nested parts,
+/// with one column per role.
+fn grouped_data<T: Serialize>(
+    format: Format,
+    rows: &[T],
+    roles: fn(&T) -> &Map<String, Value>,
+) -> Vec<Value> {
+    match format {
+        Format::Json => values(rows),
+        Format::Csv => rows
+            .iter()
+            .map(|r| grouping::flat(r, &["roles", "memberships"], roles(r).clone()))
+            .collect(),
+    }
+}
+
 /// 404 naming every state code that was not found.
 fn no_states(unknown: &[String]) -> ApiError {
     ApiError::NotFound(format!("No state has the code {}.", quote_list(unknown)))

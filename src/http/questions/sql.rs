@@ -4,11 +4,12 @@
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::grouping::{
-    Roles, flat, flat_matrix, matrix_rows, overlap_rows, shared_rows, strongest,
-};
+use super::grouping::{Roles, flat_matrix, matrix_rows, overlap_rows, shared_rows, strongest};
 use super::params::{FormatOnly, History, Matrix, Members, Overlap, Shared, StateMemberships};
-use super::{answer, coverage, group_columns, no_orgs, no_states, rows_response, values};
+use super::{
+    SHARED_FIELDS, answer, coverage, each_once, group_columns, grouped_data, no_orgs, no_states,
+    rows_response, values,
+};
 use crate::db::questions::{self, AsOf, MEMBERSHIP_COLUMNS, OrgInfo, PARTY_COLUMNS};
 use crate::db::{Val, read};
 use crate::http::AppState;
@@ -19,30 +20,17 @@ use crate::model::{AGREEMENTS, STATES};
 
 /// Resolve state codes (alpha-2 or alpha-3, any case); 404 naming every unknown one.
 async fn find_states(state: &AppState, raw: &[String]) -> ApiResult<Vec<String>> {
-    let mut codes = Vec::new();
-    let mut unknown = Vec::new();
+    let mut looked_up = Vec::new();
     for r in raw {
-        match read::find(&state.db, &STATES, r).await? {
-            Some((key, _)) => {
-                let code = key.key_text();
-                if !codes.contains(&code) {
-                    codes.push(code);
-                }
-            }
-            None => unknown.push(r.clone()),
-        }
+        let found = read::find(&state.db, &STATES, r).await?;
+        looked_up.push((r.clone(), found.map(|(key, _)| key.key_text())));
     }
-    if unknown.is_empty() {
-        Ok(codes)
-    } else {
-        Err(no_states(&unknown))
-    }
+    each_once(looked_up, no_states)
 }
 
 /// Resolve organisation slugs (any case); 404 naming every unknown one.
 async fn find_orgs(state: &AppState, raw: &[String]) -> ApiResult<Vec<OrgInfo>> {
-    let mut found: Vec<OrgInfo> = Vec::new();
-    let mut unknown = Vec::new();
+    let mut looked_up = Vec::new();
     for r in raw {
         let slug = r.to_ascii_lowercase();
         let stored = if is_slug(&slug) {
@@ -50,17 +38,9 @@ async fn find_orgs(state: &AppState, raw: &[String]) -> ApiResult<Vec<OrgInfo>> 
         } else {
             None
         };
-        match stored {
-            Some(o) if !found.iter().any(|f| f.slug == o.slug) => found.push(o),
-            Some(_) => {}
-            None => unknown.push(r.clone()),
-        }
+        looked_up.push((r.clone(), stored));
     }
-    if unknown.is_empty() {
-        Ok(found)
-    } else {
-        Err(no_orgs(&unknown))
-    }
+    each_once(looked_up, no_orgs)
 }
 
 async fn find_state(state: &AppState, raw: &str) -> ApiResult<String> {
@@ -131,26 +111,13 @@ pub async fn shared(state: &AppState, p: Shared) -> ApiResult<Response> {
     f.states = Some(codes.clone());
     let held = questions::held_by(&state.db, p.as_of, &f).await?;
     let rows = shared_rows(held, &codes);
-    let data = match p.format {
-        Format::Json => values(&rows),
-        Format::Csv => rows
-            .iter()
-            .map(|r| flat(r, &["roles", "memberships"], r.roles.clone()))
-            .collect(),
-    };
-    let fields = [
-        "organisation",
-        "organisation_name",
-        "acronym",
-        "kind",
-        "membership_coverage",
-    ];
+    let data = grouped_data(p.format, &rows, |r| &r.roles);
     let mut extra = Map::new();
     extra.insert("as_of".into(), p.as_of.to_json());
     extra.insert("states".into(), json!(codes));
     Ok(rows_response(
         p.format,
-        group_columns(&fields, &codes),
+        group_columns(&SHARED_FIELDS, &codes),
         data,
         extra,
     ))
@@ -163,13 +130,7 @@ pub async fn overlap(state: &AppState, p: Overlap) -> ApiResult<Response> {
     f.organisations = Some(slugs.clone());
     let held = questions::held_by(&state.db, p.as_of, &f).await?;
     let rows = overlap_rows(held, &slugs);
-    let data = match p.format {
-        Format::Json => values(&rows),
-        Format::Csv => rows
-            .iter()
-            .map(|r| flat(r, &["roles", "memberships"], r.roles.clone()))
-            .collect(),
-    };
+    let data = grouped_data(p.format, &rows, |r| &r.roles);
     let mut extra = Map::new();
     extra.insert("as_of".into(), p.as_of.to_json());
     extra.insert("organisations".into(), json!(orgs));

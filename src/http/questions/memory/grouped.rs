@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use axum::response::Response;
 
-use super::super::group_columns;
 use super::super::params::{Matrix, Overlap, Shared};
+use super::super::{SHARED_FIELDS, group_columns};
 use super::{as_of_json, day_of, find_orgs, find_states, flag, json_list, respond};
 use crate::db::questions::AsOf;
 use crate::facts::emit::{Body, RowView, json_date, json_row};
@@ -94,14 +94,6 @@ impl Grouped<'_> {
         out.push_str("]}");
     }
 }
-
-const SHARED_FIELDS: [&str; 5] = [
-    "organisation",
-    "organisation_name",
-    "acronym",
-    "kind",
-    "membership_coverage",
-];
 
 pub fn shared(s: &Snapshot, p: &Shared) -> ApiResult<Response> {
     let states = find_states(s, &p.states)?;

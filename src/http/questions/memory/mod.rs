@@ -11,7 +11,7 @@ mod grouped;
 pub use grouped::{matrix, overlap, shared};
 
 use super::params::{FormatOnly, History, Members, StateMemberships};
-use super::{answer, columns, no_orgs, no_states};
+use super::{answer, columns, each_once, no_orgs, no_states};
 use crate::db::questions::{AsOf, MEMBERSHIP_COLUMNS, PARTY_COLUMNS, PartyRow};
 use crate::facts::emit::{Body, RowView, json_date};
 use crate::facts::select;
@@ -23,47 +23,27 @@ use crate::model::STATES;
 
 /// States named by code (alpha-2 or alpha-3, any case), each once, in the order given.
 fn find_states(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
-    let mut found = Vec::new();
-    let mut unknown = Vec::new();
-    for r in raw {
+    let looked_up = raw.iter().map(|r| {
         let id = match key_ref(&STATES, r) {
             Some(KeyRef::Key(code)) => s.state_ids.get(code.key_text().as_str()).copied(),
             Some(KeyRef::Alt(iso3)) => s.iso3_ids.get(iso3.as_str()).copied(),
             None => None,
         };
-        match id {
-            Some(i) if !found.contains(&i) => found.push(i),
-            Some(_) => {}
-            None => unknown.push(r.clone()),
-        }
-    }
-    if unknown.is_empty() {
-        Ok(found)
-    } else {
-        Err(no_states(&unknown))
-    }
+        (r.clone(), id)
+    });
+    each_once(looked_up, no_states)
 }
 
 /// Organisations named by slug (any case), each once, in the order given.
 fn find_orgs(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
-    let mut found = Vec::new();
-    let mut unknown = Vec::new();
-    for r in raw {
+    let looked_up = raw.iter().map(|r| {
         let slug = r.to_ascii_lowercase();
         let id = is_slug(&slug)
             .then(|| s.org_ids.get(slug.as_str()).copied())
             .flatten();
-        match id {
-            Some(i) if !found.contains(&i) => found.push(i),
-            Some(_) => {}
-            None => unknown.push(r.clone()),
-        }
-    }
-    if unknown.is_empty() {
-        Ok(found)
-    } else {
-        Err(no_orgs(&unknown))
-    }
+        (r.clone(), id)
+    });
+    each_once(looked_up, no_orgs)
 }
 
 fn find_state(s: &Snapshot, raw: &str) -> ApiResult<u32> {
