@@ -45,8 +45,9 @@ fn groups_holding_all(
         .collect()
 }
 
-/// A grouped answer: per group its own fields (`fields_json` without the opening brace's
-/// comma, `fields_csv`), the role per required key, and in JSON its memberships.
+/// A grouped answer: per group its own fields (`fields_json`, a fragment that starts with
+/// a comma, which is dropped; `fields_csv`), the role per required key, and in JSON its
+/// memberships.
 struct Grouped<'a> {
     body: Body,
     keys: &'a [String],
