@@ -18,10 +18,12 @@ use sqlx::pool::PoolConnection;
 use sqlx::{AssertSqlSafe, Postgres, Sqlite};
 
 use super::health::Health;
+use super::locks::{self, LockKey, Scope};
 use super::{
     Col, Error, PG_QUERY_TIMEOUT, Record, Result, Rows, Val, bind_vals, decode_pg_rows,
     decode_rows, first_int, pg_deadline, pg_deadline_within,
 };
+use super::{Db, Pools};
 
 pub(super) enum Conn {
     Sqlite(PoolConnection<Sqlite>),
@@ -323,5 +325,62 @@ where
         tokio::time::timeout(PG_QUERY_TIMEOUT, sqlx::raw_sql("ROLLBACK").execute(&mut *c)).await;
     if !matches!(done, Ok(Ok(_))) {
         c.close_on_drop();
+    }
+}
+
+/// Starting transactions: writes on the writers' pool, a snapshot read on the readers'.
+impl Db {
+    /// Start a write transaction on a writers' connection. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`). On PostgreSQL it takes the advisory lock on
+    /// everything, shared for [`Scope::Keys`] (the write then locks the keys it checks,
+    /// see [`locks`]) or exclusive for [`Scope::Everything`].
+    pub async fn begin_write(&self, scope: Scope) -> Result<Tx> {
+        self.begin(scope, &[]).await
+    }
+
+    /// Start a write transaction that holds `keys` from the start (in the same statement
+    /// as the shared lock on everything): the row a write reads and then changes.
+    pub async fn begin_write_locking(&self, keys: &[LockKey]) -> Result<Tx> {
+        self.begin(Scope::Keys, keys).await
+    }
+
+    async fn begin(&self, scope: Scope, keys: &[LockKey]) -> Result<Tx> {
+        let mut tx = match &self.pools() {
+            Pools::Sqlite { write, .. } => {
+                let conn = write.acquire().await?;
+                let conn = Conn::Sqlite(conn);
+                return Tx::start(conn, self.health.clone(), "BEGIN IMMEDIATE").await;
+            }
+            Pools::Postgres { write, .. } => {
+                let conn = pg_deadline(write.acquire()).await?;
+                Tx::start(Conn::Postgres(conn), self.health.clone(), "BEGIN").await?
+            }
+        };
+        match scope {
+            Scope::Keys => {
+                let mut all = vec![LockKey::shared(&[locks::EVERYTHING])];
+                all.extend_from_slice(keys);
+                tx.lock(&all).await?
+            }
+            Scope::Everything => tx.lock_everything(Duration::from_secs(30)).await?,
+        }
+        Ok(tx)
+    }
+
+    /// A read-only transaction that sees one committed state of the whole database
+    /// (SQLite: a deferred transaction, whose first read fixes its snapshot; PostgreSQL:
+    /// repeatable read), for loading the in-memory facts.
+    pub async fn begin_snapshot(&self) -> Result<Tx> {
+        match &self.pools() {
+            Pools::Sqlite { read, .. } => {
+                let conn = Conn::Sqlite(read.acquire().await?);
+                Tx::start(conn, self.health.clone(), "BEGIN").await
+            }
+            Pools::Postgres { read, .. } => {
+                let conn = Conn::Postgres(pg_deadline(read.acquire()).await?);
+                let begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+                Tx::start(conn, self.health.clone(), begin).await
+            }
+        }
     }
 }

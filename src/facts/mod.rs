@@ -26,6 +26,9 @@ pub struct Facts {
     loading: AtomicBool,
     loads: AtomicU64,
     failed_loads: AtomicU64,
+    /// Questions given a snapshot, and questions sent to SQL.
+    from_memory: AtomicU64,
+    from_sql: AtomicU64,
     last_load_us: AtomicU64,
 }
 
@@ -45,6 +48,8 @@ impl Facts {
             loading: AtomicBool::new(false),
             loads: AtomicU64::new(0),
             failed_loads: AtomicU64::new(0),
+            from_memory: AtomicU64::new(0),
+            from_sql: AtomicU64::new(0),
             last_load_us: AtomicU64::new(0),
         }
     }
@@ -64,16 +69,28 @@ impl Facts {
     /// The snapshot to answer from when the data version is `version`, or `None` (answer
     /// by SQL) while it is older; then a load starts unless one is running.
     pub fn at(self: &Arc<Self>, version: i64, db: &Db) -> Option<Arc<Snapshot>> {
-        if !self.enabled {
-            return None;
-        }
-        match self.current() {
-            Some(s) if s.version >= version => Some(s),
+        let snap = match self.current() {
+            Some(s) if self.enabled && s.version >= version => Some(s),
             _ => {
                 self.load_in_background(db);
                 None
             }
-        }
+        };
+        let counter = if snap.is_some() {
+            &self.from_memory
+        } else {
+            &self.from_sql
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        snap
+    }
+
+    /// Questions answered from memory and by SQL so far.
+    pub fn answered(&self) -> (u64, u64) {
+        (
+            self.from_memory.load(Ordering::Relaxed),
+            self.from_sql.load(Ordering::Relaxed),
+        )
     }
 
     /// Start a load unless one is running.
@@ -136,7 +153,7 @@ impl Facts {
             self.failed_loads.load(Ordering::Relaxed),
             self.last_load_us.load(Ordering::Relaxed) as f64 / 1e6,
             cur.as_ref().map_or(-1, |s| s.version),
-            cur.as_ref().map_or(0, |s| s.approx_bytes()),
+            cur.as_ref().map_or(0, |s| s.bytes),
         )
     }
 }

@@ -2,7 +2,7 @@
 //! compact form, with indexes per organisation and per state, and every name kept once
 //! with its JSON and CSV forms already written; agreement parties as served.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
@@ -143,13 +143,15 @@ pub struct Snapshot {
     pub by_org: Vec<Vec<u32>>,
     /// Per state: its memberships by start, organisation, role, id.
     pub by_state: Vec<Vec<u32>>,
-    pub agreements: HashMap<Box<str>, ()>,
+    pub agreements: HashSet<Box<str>>,
     /// Agreement parties as served; indexes per agreement (by state, id) and per state.
     pub parties: Vec<PartyRow>,
     pub parties_by_agreement: HashMap<Box<str>, Vec<u32>>,
     pub parties_by_state: HashMap<Box<str>, Vec<u32>>,
-    /// The role served for a held-on-the-day membership whose participation began later.
+    /// The participation served for a day before a membership's `participation_since`.
     pub active: WordId,
+    /// Bytes held, estimated once when built (what `/metrics` reports).
+    pub bytes: usize,
 }
 
 fn opt_json(v: Option<&str>) -> String {
@@ -261,8 +263,9 @@ impl Snapshot {
             }
         }
         s.index();
-        s.agreements = l.agreements.into_iter().map(|a| (a.into(), ())).collect();
+        s.agreements = l.agreements.into_iter().map(Into::into).collect();
         s.index_parties(l.parties);
+        s.bytes = s.estimate_bytes();
         s
     }
 
@@ -366,8 +369,8 @@ impl Snapshot {
         &self.held[i as usize]
     }
 
-    /// Bytes held, roughly: what `/metrics` reports and the docs' figures check.
-    pub fn approx_bytes(&self) -> usize {
+    /// Bytes held, roughly.
+    fn estimate_bytes(&self) -> usize {
         let held = self.held.len() * std::mem::size_of::<Held>()
             + self
                 .held

@@ -37,18 +37,6 @@ struct Route {
 static REGISTRY: Mutex<BTreeMap<String, Route>> = Mutex::new(BTreeMap::new());
 static DB_ERRORS: AtomicU64 = AtomicU64::new(0);
 static DB_UNAVAILABLE: AtomicU64 = AtomicU64::new(0);
-static FROM_MEMORY: AtomicU64 = AtomicU64::new(0);
-static FROM_SQL: AtomicU64 = AtomicU64::new(0);
-
-/// Count a question answered from the in-memory facts (or, `false`, by SQL).
-pub fn answered_from(memory: bool) {
-    if memory {
-        FROM_MEMORY.fetch_add(1, Ordering::Relaxed);
-    } else {
-        FROM_SQL.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 /// Count a database error that reached a handler (`unavailable`: the database could not
 /// be reached; otherwise an internal fault).
 pub fn count_db_error(unavailable: bool) {
@@ -165,17 +153,16 @@ pub async fn render(State(state): State<AppState>) -> Response {
         b = state.db.backend(),
     );
     let (loads, failed, seconds, version, bytes) = state.facts.stats();
+    let (from_memory, from_sql) = state.facts.answered();
     let _ = write!(
         out,
         "# HELP pacts_questions_answered_total Questions answered, from the in-memory facts or by SQL (while they load).\n# TYPE pacts_questions_answered_total counter\n\
-         pacts_questions_answered_total{{by=\"memory\"}} {}\npacts_questions_answered_total{{by=\"sql\"}} {}\n\
+         pacts_questions_answered_total{{by=\"memory\"}} {from_memory}\npacts_questions_answered_total{{by=\"sql\"}} {from_sql}\n\
          # HELP pacts_facts_loads_total Loads of the facts into memory, by outcome.\n# TYPE pacts_facts_loads_total counter\n\
          pacts_facts_loads_total{{outcome=\"ok\"}} {loads}\npacts_facts_loads_total{{outcome=\"failed\"}} {failed}\n\
          # HELP pacts_facts_load_seconds How long the last load took.\n# TYPE pacts_facts_load_seconds gauge\npacts_facts_load_seconds {seconds}\n\
          # HELP pacts_facts_version The data version of the facts in memory (-1: none).\n# TYPE pacts_facts_version gauge\npacts_facts_version {version}\n\
          # HELP pacts_facts_bytes Memory the facts hold, estimated.\n# TYPE pacts_facts_bytes gauge\npacts_facts_bytes {bytes}\n",
-        FROM_MEMORY.load(Ordering::Relaxed),
-        FROM_SQL.load(Ordering::Relaxed),
     );
     let mut resp = out.into_response();
     resp.headers_mut().insert(

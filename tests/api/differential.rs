@@ -327,6 +327,7 @@ async fn compare(
     version: i64,
 ) -> (usize, usize) {
     let (mut ok, mut csv) = (0, 0);
+    let before = apps.facts.answered();
     for i in 0..n {
         let (path, accept_csv) = question(rng, w);
         let a = ask(apps.memory, &path, accept_csv).await;
@@ -351,6 +352,12 @@ async fn compare(
     }
     let held = apps.facts.current().expect("a snapshot").version;
     assert_eq!(held, version, "the memory app answered at another version");
+    let after = apps.facts.answered();
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1),
+        (n as u64, 0),
+        "every question of the memory app must be answered from memory, none by SQL"
+    );
     (ok, csv)
 }
 

@@ -179,7 +179,7 @@ pub fn state_agreements(s: &Snapshot, key: &str, p: &FormatOnly) -> ApiResult<Re
 
 pub fn agreement_parties(s: &Snapshot, key: &str, p: &FormatOnly) -> ApiResult<Response> {
     let slug = key.to_ascii_lowercase();
-    if !is_slug(&slug) || !s.agreements.contains_key(slug.as_str()) {
+    if !is_slug(&slug) || !s.agreements.contains(slug.as_str()) {
         return Err(ApiError::NotFound(format!(
             "No agreement has the slug {key:?}."
         )));
