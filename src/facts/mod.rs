@@ -9,6 +9,7 @@
 pub mod emit;
 pub mod select;
 pub mod snapshot;
+pub mod timeline;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -114,16 +115,13 @@ impl Facts {
             return Ok(());
         }
         let started = Instant::now();
-        let loaded = match db::questions::load(db).await {
-            Ok(l) => l,
+        let snap = match build(db).await {
+            Ok(s) => s,
             Err(e) => {
                 self.failed_loads.fetch_add(1, Ordering::Relaxed);
                 return Err(e);
             }
         };
-        let snap = tokio::task::spawn_blocking(move || Snapshot::build(loaded))
-            .await
-            .map_err(|e| db::Error::internal(format!("building the snapshot: {e}")))?;
         let (version, rows) = (snap.version, snap.held.len());
         {
             let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
@@ -145,6 +143,23 @@ impl Facts {
         Ok(())
     }
 
+    /// A snapshot at `version` or newer for the time questions (events, counts, diff),
+    /// which have no SQL twin: the one held if it is new enough, else one read now (and
+    /// kept, when the facts are held in memory).
+    pub async fn fresh(&self, version: i64, db: &Db) -> db::Result<Arc<Snapshot>> {
+        if let Some(s) = self.current().filter(|s| s.version >= version) {
+            return Ok(s);
+        }
+        let snap = Arc::new(build(db).await?);
+        if self.enabled {
+            let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
+            if cur.as_ref().is_none_or(|c| c.version <= snap.version) {
+                *cur = Some(snap.clone());
+            }
+        }
+        Ok(snap)
+    }
+
     /// (loads, failed loads, last load's seconds, version held or -1, bytes held).
     pub fn stats(&self) -> (u64, u64, f64, i64, usize) {
         let cur = self.current();
@@ -156,6 +171,14 @@ impl Facts {
             cur.as_ref().map_or(0, |s| s.bytes),
         )
     }
+}
+
+/// Read the facts in one read transaction and build their snapshot.
+async fn build(db: &Db) -> db::Result<Snapshot> {
+    let loaded = db::questions::load(db).await?;
+    tokio::task::spawn_blocking(move || Snapshot::build(loaded))
+        .await
+        .map_err(|e| db::Error::internal(format!("building the snapshot: {e}")))
 }
 
 /// Give the memory a load freed (the rows as read, the snapshot replaced) back to the

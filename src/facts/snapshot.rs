@@ -152,6 +152,8 @@ pub struct Snapshot {
     pub active: WordId,
     /// Bytes held, estimated once when built (what `/metrics` reports).
     pub bytes: usize,
+    /// The dated events, worked out on first use (`timeline::events_of`).
+    pub events: std::sync::OnceLock<Vec<super::timeline::Event>>,
 }
 
 fn opt_json(v: Option<&str>) -> String {

@@ -16,9 +16,11 @@ pub mod list;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod paging;
 pub mod params;
 pub mod problems;
 pub mod questions;
+pub mod timeline;
 pub mod ui;
 pub mod version;
 pub mod writes;
@@ -127,7 +129,11 @@ pub fn app_with(db: Db, options: Options) -> Router {
             );
     }
     router
-        .merge(questions::routes())
+        .merge(
+            questions::routes()
+                .merge(timeline::routes())
+                .route_layer(from_fn_with_state(state.clone(), paging::layer)),
+        )
         .route("/", get(ui::dashboard))
         .route("/docs", get(ui::docs))
         .route("/assets/{name}", get(ui::asset))

@@ -34,8 +34,12 @@ pub enum ParamKind {
     Format,
     /// Free text up to 200 characters.
     Text,
-    /// Rows per page.
+    /// Rows per page, or `all`.
     Limit,
+    /// Rows per page of a question's answer; every row when absent.
+    AnswerLimit,
+    /// An optional date `YYYY-MM-DD`, no default.
+    Date,
     /// An opaque position from `page.next_cursor`.
     Cursor,
     /// A list's equality filter on one field.

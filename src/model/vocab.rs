@@ -83,6 +83,43 @@ pub const END_REASONS: &[&str] = &[
     "organisation_terminated",
     "merged_into_eurasec",
 ];
+/// What each end reason means: the state left (`exit`), moved to another role or
+/// organisation (`transition`), or the organisation itself ended (`end_of_organisation`).
+pub const END_REASON_CATEGORIES: &[(&str, &str)] = &[
+    ("withdrew", "exit"),
+    ("not_renewed", "exit"),
+    ("suspended", "exit"),
+    ("lapsed", "exit"),
+    ("ceased_participation", "exit"),
+    ("upgraded_to_member", "transition"),
+    ("upgraded_to_observer", "transition"),
+    ("changed_to_associate_member", "transition"),
+    ("status_merged_into_partner", "transition"),
+    ("became_nato_ally", "transition"),
+    ("transformed_into_csto", "end_of_organisation"),
+    ("succeeded_by_sco", "end_of_organisation"),
+    ("organisation_terminated", "end_of_organisation"),
+    ("merged_into_eurasec", "end_of_organisation"),
+];
+pub const END_CATEGORIES: &[&str] = &["exit", "transition", "end_of_organisation"];
+
+/// The category of an end reason.
+pub fn end_category(reason: &str) -> Option<&'static str> {
+    END_REASON_CATEGORIES
+        .iter()
+        .find(|(r, _)| *r == reason)
+        .map(|(_, c)| *c)
+}
+
+/// What a dated event in a membership's life is.
+pub const EVENT_KINDS: &[&str] = &[
+    "join",
+    "exit",
+    "role_change",
+    "succession",
+    "participation_change",
+];
+
 pub const PARTY_ROLES: &[&str] = &[
     "party",
     "signatory",
@@ -127,6 +164,8 @@ pub const VOCABULARIES: &[(&str, &[&str])] = &[
     ("Role", ROLES),
     ("Participation", PARTICIPATION),
     ("EndReason", END_REASONS),
+    ("EndCategory", END_CATEGORIES),
+    ("EventKind", EVENT_KINDS),
     ("PartyRole", PARTY_ROLES),
     ("SourceKind", SOURCE_KINDS),
     ("Verdict", VERDICTS),
@@ -143,4 +182,18 @@ pub fn vocabulary_name(set: &[&str]) -> Option<&'static str> {
 /// The strongest role a state holds when it holds several in one organisation on a day.
 pub fn role_rank(role: &str) -> usize {
     ROLES.iter().position(|r| *r == role).unwrap_or(ROLES.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_end_reason_has_one_category() {
+        for r in END_REASONS {
+            let c = end_category(r).unwrap_or_else(|| panic!("{r} has no category"));
+            assert!(END_CATEGORIES.contains(&c));
+        }
+        assert_eq!(END_REASON_CATEGORIES.len(), END_REASONS.len());
+    }
 }

@@ -17,6 +17,7 @@ mod releases;
 mod reliability;
 mod seed;
 mod server;
+mod timeline;
 mod validation;
 
 use harness::{Backend, Case};
@@ -39,6 +40,7 @@ fn main() {
     cases.extend(differential::cases());
     cases.extend(reliability::cases());
     cases.extend(layers::cases());
+    cases.extend(timeline::cases());
     cases.extend(releases::cases());
 
     let mut trials = Vec::new();

@@ -211,7 +211,13 @@ pub(crate) fn param(p: &ParamSpec) -> Value {
             json!({"type": "string", "pattern": "^([0-9]{4}-[0-9]{2}-[0-9]{2}|all)$"}),
             p.doc.into(),
         ),
-        ParamKind::Day => (json!({"type": "string", "format": "date"}), p.doc.into()),
+        ParamKind::Day | ParamKind::Date => {
+            (json!({"type": "string", "format": "date"}), p.doc.into())
+        }
+        ParamKind::AnswerLimit => (
+            json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT}),
+            p.doc.into(),
+        ),
         ParamKind::List {
             vocab: Some(set), ..
         } => (

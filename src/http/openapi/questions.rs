@@ -37,6 +37,9 @@ enum Envelope {
     States,
     Agreement,
     Columns,
+    DayOrNull,
+    By,
+    Roles,
 }
 
 impl Envelope {
@@ -63,6 +66,15 @@ impl Envelope {
             }
             Envelope::Agreement => {
                 json!({"type": "string", "description": "The agreement's slug."})
+            }
+            Envelope::DayOrNull => {
+                json!({"type": ["string", "null"], "format": "date", "description": "The bound asked for, or null."})
+            }
+            Envelope::By => {
+                json!({"type": "string", "enum": ["year", "month"], "description": "One row per year or per month."})
+            }
+            Envelope::Roles => {
+                json!({"type": ["array", "null"], "items": schema_ref("Role"), "description": "The roles counted, or null for any role."})
             }
             Envelope::Columns => {
                 json!({"type": "array", "items": schema_ref("MatrixColumn"), "description": "The organisations, in the order of each row's cells."})
@@ -154,6 +166,38 @@ const QUESTIONS: &[Question] = &[
         row: "MatrixRow",
         envelope: &[("as_of", E::Day), ("columns", E::Columns)],
     },
+    Question {
+        path: "/v1/events",
+        id: "events",
+        summary: "Joins, exits, role changes, successions and participation changes, in date order, with their sources",
+        key: None,
+        answer: "EventsAnswer",
+        row: "EventRow",
+        envelope: &[("from", E::DayOrNull), ("to", E::DayOrNull)],
+    },
+    Question {
+        path: "/v1/organisations/{key}/counts",
+        id: "organisation_counts",
+        summary: "The number of states holding a membership in an organisation per year or month, with the days it changed",
+        key: Some("Organisation slug."),
+        answer: "CountsAnswer",
+        row: "CountRow",
+        envelope: &[
+            ("organisation", E::Organisation),
+            ("complete", E::Complete),
+            ("by", E::By),
+            ("role", E::Roles),
+        ],
+    },
+    Question {
+        path: "/v1/diff",
+        id: "diff",
+        summary: "The matrix cells that differ between two days: who joined, left or changed role",
+        key: None,
+        answer: "DiffAnswer",
+        row: "DiffRow",
+        envelope: &[("from", E::Day), ("to", E::Day)],
+    },
 ];
 
 fn key_param(desc: &str) -> Value {
@@ -168,7 +212,8 @@ fn key_param(desc: &str) -> Value {
 }
 
 pub fn paths(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
-    let specs = crate::http::questions::specs();
+    let mut specs = crate::http::questions::specs();
+    specs.extend(crate::http::timeline::specs());
     for q in QUESTIONS {
         let spec = specs
             .iter()
@@ -267,6 +312,7 @@ fn row_schemas(schemas: &mut Map<String, Value>) {
         "cells": {"type": "array", "items": nullable(schema_ref("Role")), "description": "The role held in each column's organisation, or null."},
         "participation": {"type": "array", "items": nullable(schema_ref("Participation")),
             "description": "Beside each cell: the participation on that day where it was not active (frozen, suspended, inactive), else null."}}}));
+    timeline_rows(schemas);
     schemas.insert("MatrixColumn".into(), json!({"type": "object", "required": ["slug", "acronym", "name", "kind", "membership_coverage"], "properties": {
         "slug": {"type": "string"}, "acronym": text_or_null(), "name": {"type": "string"}, "kind": nullable(vocab_schema(ORG_KINDS)),
         "membership_coverage": vocab_schema(COVERAGE)}}));
@@ -277,4 +323,36 @@ fn row_schemas(schemas: &mut Map<String, Value>) {
         "founded_on": {"type": ["string", "null"], "format": "date"}, "ended_on": {"type": ["string", "null"], "format": "date"},
         "predecessor": text_or_null(), "successor": text_or_null(), "membership_coverage": vocab_schema(COVERAGE),
         "coverage_note": text_or_null(), "size_note": text_or_null()}}));
+}
+
+/// The rows of the time questions.
+fn timeline_rows(schemas: &mut Map<String, Value>) {
+    let text = || json!({"type": "string"});
+    let text_or_null = || json!({"type": ["string", "null"]});
+    let date = || json!({"type": "string", "format": "date"});
+    let dates = || json!({"type": "array", "items": {"type": "string", "format": "date"}});
+    let codes = || json!({"type": "array", "items": {"type": "string"}});
+    let region = nullable(vocab_schema(crate::model::REGIONS));
+    let role = || nullable(schema_ref("Role"));
+    schemas.insert("EventRow".into(), json!({"type": "object", "required": crate::http::timeline::EVENT_COLUMNS, "properties": {
+        "date": date(), "date_precision": schema_ref("Precision"), "kind": schema_ref("EventKind"),
+        "state": text(), "state_name": text(), "region": region.clone(),
+        "organisation": text(), "organisation_name": text(),
+        "role": role(), "previous_organisation": text_or_null(), "previous_role": role(),
+        "participation": nullable(schema_ref("Participation")),
+        "end_reason": nullable(schema_ref("EndReason")), "end_category": nullable(schema_ref("EndCategory")),
+        "membership": {"type": "integer", "description": "The period the event begins (or, for an exit, ends)."},
+        "previous_membership": {"type": ["integer", "null"], "description": "For a role change or succession: the period that ended."},
+        "sources": codes(), "confidence": schema_ref("Confidence")}}));
+    schemas.insert("CountRow".into(), json!({"type": "object", "required": crate::http::timeline::COUNT_COLUMNS, "properties": {
+        "period": {"type": "string", "description": "YYYY or YYYY-MM"}, "first_day": date(), "last_day": date(),
+        "count_at_start": {"type": "integer", "description": "States holding a counted role on the first day."},
+        "count_at_end": {"type": "integer", "description": "States holding a counted role on the last day."},
+        "joined": codes(), "left": codes(), "changed_on": dates()}}));
+    schemas.insert("DiffRow".into(), json!({"type": "object", "required": crate::http::timeline::DIFF_COLUMNS, "properties": {
+        "state": text(), "state_name": text(), "region": region,
+        "organisation": text(), "organisation_name": text(),
+        "change": {"type": "string", "enum": ["joined", "left", "role_changed", "participation_changed"]},
+        "from_role": role(), "to_role": role(),
+        "from_participation": nullable(schema_ref("Participation")), "to_participation": nullable(schema_ref("Participation"))}}));
 }

@@ -4,7 +4,7 @@
 //! ([`memory`]), else by SQL ([`sql`]); the two give the same bytes.
 
 mod grouping;
-mod memory;
+pub(crate) mod memory;
 pub mod params;
 mod sql;
 

@@ -40,12 +40,24 @@ impl<S: Send + Sync, T: QuestionParams> FromRequestParts<S> for Q<T> {
     }
 }
 
+/// A question's page size: every row when absent.
+pub const LIMIT: ParamSpec = ParamSpec::new(
+    "limit",
+    ParamKind::AnswerLimit,
+    "Rows per page (1 to 500); without it, every row.",
+);
+pub const CURSOR: ParamSpec = ParamSpec::new(
+    "cursor",
+    ParamKind::Cursor,
+    "Opaque position from page.next_cursor.",
+);
+
 const AS_OF: ParamSpec = ParamSpec::new(
     "as_of",
     ParamKind::AsOf,
     "A date YYYY-MM-DD (default: today, UTC) or all for every period. Held on d: joined_on <= d < left_on.",
 );
-const ROLE: ParamSpec = ParamSpec::new(
+pub const ROLE: ParamSpec = ParamSpec::new(
     "role",
     ParamKind::List {
         vocab: Some(ROLES),
@@ -54,7 +66,7 @@ const ROLE: ParamSpec = ParamSpec::new(
     },
     "Only these roles.",
 );
-const KIND: ParamSpec = ParamSpec::new(
+pub const KIND: ParamSpec = ParamSpec::new(
     "kind",
     ParamKind::List {
         vocab: Some(ORG_KINDS),
@@ -63,7 +75,7 @@ const KIND: ParamSpec = ParamSpec::new(
     },
     "Only organisations of these kinds. Without it, legal_status and initiative are left out.",
 );
-const REGION: ParamSpec = ParamSpec::new(
+pub const REGION: ParamSpec = ParamSpec::new(
     "region",
     ParamKind::OneOf(REGIONS),
     "Only states in this region.",
@@ -74,7 +86,7 @@ const LINEAGE: ParamSpec = ParamSpec::new(
     "Follow predecessor links for dates before the organisation existed (CSTO -> CST, SCO -> Shanghai Five); such rows say lineage: true.",
 );
 
-fn filter(p: &Parsed<'_>) -> ApiResult<Filter> {
+pub fn filter(p: &Parsed<'_>) -> ApiResult<Filter> {
     Ok(Filter {
         roles: p.list("role", Some(ROLES), ROLES.len())?,
         kinds: p.list("kind", Some(ORG_KINDS), ORG_KINDS.len())?,
@@ -93,7 +105,7 @@ pub struct Members {
 }
 
 impl QuestionParams for Members {
-    const SPEC: &'static [ParamSpec] = &[AS_OF, ROLE, REGION, LINEAGE, FORMAT];
+    const SPEC: &'static [ParamSpec] = &[AS_OF, ROLE, REGION, LINEAGE, LIMIT, CURSOR, FORMAT];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(Members {
             format,
@@ -111,7 +123,7 @@ pub struct History {
 }
 
 impl QuestionParams for History {
-    const SPEC: &'static [ParamSpec] = &[ROLE, REGION, FORMAT];
+    const SPEC: &'static [ParamSpec] = &[ROLE, REGION, LIMIT, CURSOR, FORMAT];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(History {
             format,
@@ -142,6 +154,8 @@ impl QuestionParams for StateMemberships {
             "Only these organisations.",
         ),
         KIND,
+        LIMIT,
+        CURSOR,
         FORMAT,
     ];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
@@ -160,7 +174,7 @@ pub struct FormatOnly {
 }
 
 impl QuestionParams for FormatOnly {
-    const SPEC: &'static [ParamSpec] = &[FORMAT];
+    const SPEC: &'static [ParamSpec] = &[LIMIT, CURSOR, FORMAT];
     fn parse(_: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         Ok(FormatOnly { format })
     }
@@ -189,6 +203,8 @@ impl QuestionParams for Shared {
         AS_OF,
         ROLE,
         KIND,
+        LIMIT,
+        CURSOR,
         FORMAT,
     ];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
@@ -223,6 +239,8 @@ impl QuestionParams for Overlap {
         .required(),
         AS_OF,
         ROLE,
+        LIMIT,
+        CURSOR,
         FORMAT,
     ];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
@@ -272,6 +290,8 @@ impl QuestionParams for Matrix {
         REGION,
         KIND,
         ROLE,
+        LIMIT,
+        CURSOR,
         FORMAT,
     ];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {

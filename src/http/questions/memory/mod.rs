@@ -22,7 +22,7 @@ use crate::input::{KeyRef, is_slug, key_ref};
 use crate::model::STATES;
 
 /// States named by code (alpha-2 or alpha-3, any case), each once, in the order given.
-fn find_states(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
+pub(crate) fn find_states(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
     let looked_up = raw.iter().map(|r| {
         let id = match key_ref(&STATES, r) {
             Some(KeyRef::Key(code)) => s.state_ids.get(code.key_text().as_str()).copied(),
@@ -35,7 +35,7 @@ fn find_states(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
 }
 
 /// Organisations named by slug (any case), each once, in the order given.
-fn find_orgs(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
+pub(crate) fn find_orgs(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
     let looked_up = raw.iter().map(|r| {
         let slug = r.to_ascii_lowercase();
         let id = is_slug(&slug)
@@ -46,11 +46,11 @@ fn find_orgs(s: &Snapshot, raw: &[String]) -> ApiResult<Vec<u32>> {
     each_once(looked_up, no_orgs)
 }
 
-fn find_state(s: &Snapshot, raw: &str) -> ApiResult<u32> {
+pub(crate) fn find_state(s: &Snapshot, raw: &str) -> ApiResult<u32> {
     Ok(find_states(s, &[raw.to_string()])?[0])
 }
 
-fn find_org(s: &Snapshot, raw: &str) -> ApiResult<u32> {
+pub(crate) fn find_org(s: &Snapshot, raw: &str) -> ApiResult<u32> {
     Ok(find_orgs(s, &[raw.to_string()])?[0])
 }
 
