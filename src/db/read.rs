@@ -121,11 +121,24 @@ impl Where {
     }
 }
 
+/// A comparison of one field: `=`, `<>`, `<`, `<=`, `>`, `>=` with one value, `in` and
+/// `not in` with several, `is null` and `is not null` with none.
+#[derive(Debug, Clone)]
+pub struct Cond {
+    pub field: &'static str,
+    pub op: &'static str,
+    pub vals: Vec<Val>,
+}
+
 /// What a list request asks for, already validated.
 #[derive(Debug, Default)]
 pub struct ListQuery {
-    /// `(field, value)` equality filters.
-    pub filters: Vec<(&'static str, Val)>,
+    /// Conditions on fields, all of which must hold.
+    pub filters: Vec<Cond>,
+    /// Memberships (or party rows) held on this day: joined on or before it, not yet left.
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Only rows whose state is in this region.
+    pub region: Option<String>,
     /// Only facts citing this source.
     pub source: Option<String>,
     /// Case-insensitive substring of the search fields (already lower-cased).
@@ -172,8 +185,43 @@ fn like_pattern(s: &str) -> String {
 
 pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page> {
     let mut w = Where::default();
-    for (name, v) in &q.filters {
-        w.push(&format!("t.{name} = {{}}"), v.clone());
+    for c in &q.filters {
+        let col = format!("t.{}", c.field);
+        let text = match res.field(c.field) {
+            Some(f) => col_of(f.kind) == Col::Text,
+            None => key_col(res) == Col::Text,
+        };
+        let expr = if text && matches!(c.op, "<" | "<=" | ">" | ">=") {
+            db.collate_c(&col)
+        } else {
+            col
+        };
+        match c.op {
+            "is null" | "is not null" => w.push_raw(format!("{expr} {}", c.op)),
+            "in" | "not in" => {
+                let n = w.vals.len();
+                w.vals.extend(c.vals.iter().cloned());
+                let marks: Vec<String> =
+                    (1..=c.vals.len()).map(|i| format!("${}", n + i)).collect();
+                w.push_raw(format!("{expr} {} ({})", c.op, marks.join(", ")));
+            }
+            op => w.push(&format!("{expr} {op} {{}}"), c.vals[0].clone()),
+        }
+    }
+    if let Some(day) = q.as_of {
+        let n = w.vals.len();
+        w.vals.extend([Val::Date(Some(day)), Val::Date(Some(day))]);
+        w.push_raw(format!(
+            "t.joined_on <= ${} and (t.left_on is null or ${} < t.left_on)",
+            n + 1,
+            n + 2
+        ));
+    }
+    if let Some(region) = &q.region {
+        w.push(
+            "exists (select 1 from states s where s.code = t.state and s.region = {})",
+            Val::text(region.clone()),
+        );
     }
     if let (Some(src), Some(link)) = (&q.source, res.sources_table) {
         w.push(

@@ -233,7 +233,9 @@ pub async fn conditional_get(State(state): State<AppState>, req: Request, next: 
         header::VARY,
         HeaderValue::from_static("Accept, Accept-Encoding"),
     );
-    if !cacheable || !state.cache.admits(&key, version) {
+    // A streamed answer (a whole collection) is passed through as it is written.
+    let streamed = axum::body::HttpBody::size_hint(&body).exact().is_none();
+    if streamed || !cacheable || !state.cache.admits(&key, version) {
         return Response::from_parts(parts, body);
     }
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {

@@ -41,6 +41,15 @@ pub struct QueryPairs(pub Vec<(String, String)>);
 impl QueryPairs {
     /// Parsing is linear in the query's length, and stops at the parameter limit.
     pub fn parse(raw: Option<&str>) -> Result<Self, ApiError> {
+        Self::parse_repeating(raw, |_| false)
+    }
+
+    /// As [`parse`](Self::parse), but the names `repeats` allows may come more than once
+    /// (a list's field filters: `joined_on=gte.2020-01-01&joined_on=lt.2021-01-01`).
+    pub fn parse_repeating(
+        raw: Option<&str>,
+        repeats: impl Fn(&str) -> bool,
+    ) -> Result<Self, ApiError> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut seen = HashSet::new();
         for (k, v) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
@@ -49,7 +58,7 @@ impl QueryPairs {
                     "The query has more than {MAX_QUERY_PARAMS} parameters; no endpoint takes that many."
                 )));
             }
-            if !seen.insert(k.clone()) {
+            if !seen.insert(k.clone()) && !repeats(&k) {
                 return Err(ApiError::BadRequest(format!(
                     "The query parameter {k:?} is given more than once."
                 )));

@@ -1,7 +1,7 @@
 //! Response formats for lists and queries: the JSON envelope, or CSV (RFC 4180) with a
 //! header row and the same rows, chosen by `?format=` or the `Accept` header.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 
@@ -143,4 +143,52 @@ pub fn csv_response(body: String) -> Response {
 /// The `page` object of an answer that is not paginated: every row is in it.
 pub fn whole_page(n: usize) -> Value {
     json!({"limit": null, "next_cursor": null, "total": n})
+}
+
+/// A CSV answer's download headers: `Content-Disposition` with a file name from the
+/// path (`/v1/organisations/csto/members.csv` → `organisations-csto-members.csv`), and
+/// `X-Total-Count`, the number of rows, where the answer did not set it.
+pub async fn download_headers(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let is_csv = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/csv"));
+    if !is_csv || !resp.status().is_success() {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let name: String = path
+        .trim_start_matches("/v1/")
+        .trim_end_matches(".csv")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
+        parts.headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    let exact = axum::body::HttpBody::size_hint(&body).exact().is_some();
+    if parts.headers.contains_key("x-total-count") || !exact {
+        return Response::from_parts(parts, body);
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let rows = super::paging::csv_records(&String::from_utf8_lossy(&bytes))
+        .len()
+        .saturating_sub(1);
+    parts
+        .headers
+        .insert("x-total-count", HeaderValue::from(rows));
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

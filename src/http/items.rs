@@ -5,7 +5,7 @@ use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::conditional::{self, CACHE_CONTROL};
@@ -16,27 +16,19 @@ use super::list::{ListRequest, encode_cursor};
 use super::params::{FORMAT, ParamSpec, Parsed};
 use super::writes;
 use crate::db::{Val, read};
-use crate::model::Resource;
+use crate::model::{Resource, SOURCES};
 
 /// The parameters of `GET /v1/{collection}/{key}`.
 pub const ITEM_SPEC: &[ParamSpec] = &[FORMAT];
 
 pub fn collection_routes(res: &'static Resource) -> MethodRouter<AppState> {
-    get(
-        move |s: State<AppState>, q: QueryPairs, uri: OriginalUri, h: HeaderMap| {
-            list(s, res, q, uri, h, false)
-        },
-    )
-    .post(move |s, w, h, b| writes::create(s, res, w, h, b))
+    get(move |s: State<AppState>, uri: OriginalUri, h: HeaderMap| list(s, res, uri, h, false))
+        .post(move |s, w, h, b| writes::create(s, res, w, h, b))
 }
 
 /// `GET /v1/{collection}.csv`: the list as CSV.
 pub fn csv_routes(res: &'static Resource) -> MethodRouter<AppState> {
-    get(
-        move |s: State<AppState>, q: QueryPairs, uri: OriginalUri, h: HeaderMap| {
-            list(s, res, q, uri, h, true)
-        },
-    )
+    get(move |s: State<AppState>, uri: OriginalUri, h: HeaderMap| list(s, res, uri, h, true))
 }
 
 pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
@@ -53,24 +45,37 @@ pub fn item_routes(res: &'static Resource) -> MethodRouter<AppState> {
 async fn list(
     State(state): State<AppState>,
     res: &'static Resource,
-    pairs: QueryPairs,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     twin: bool,
 ) -> ApiResult<Response> {
+    // A field filter may be given twice or more: a range is two comparisons.
+    let pairs = QueryPairs::parse_repeating(uri.query(), |k| {
+        k == res.key || res.scalar_fields().any(|f| f.name == k)
+    })?;
     let req = ListRequest::parse(&state, res, &pairs, &headers, twin).await?;
+    if req.all {
+        return super::stream::all(&state, res, req).await;
+    }
     let q = &req.query;
     let page = read::list(&state.db, res, q).await?;
     let next_cursor = page.next.as_ref().map(|a| encode_cursor(&req.sort, a));
     let page_json = json!({"limit": q.limit, "next_cursor": next_cursor, "total": page.total});
-    let columns = format::columns_of(&page.items, &[res.key]);
-    let mut resp = format::respond(
-        req.format,
-        columns,
-        page.items,
-        page_json,
-        Default::default(),
-    );
+    let mut items = page.items;
+    if req.embed_sources {
+        embed_sources(&state, &mut items).await?;
+    }
+    let columns = match &req.fields {
+        Some(f) => {
+            items = items.into_iter().map(|i| only_fields(i, f)).collect();
+            f.clone()
+        }
+        None => format::columns_of(&items, &[res.key]),
+    };
+    let mut resp = format::respond(req.format, columns, items, page_json, Default::default());
+    if let Ok(v) = HeaderValue::from_str(&page.total.to_string()) {
+        resp.headers_mut().insert("x-total-count", v);
+    }
     if let Some(c) = &next_cursor {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs.0.iter().filter(|(k, _)| k != "cursor") {
@@ -83,6 +88,63 @@ async fn list(
         }
     }
     Ok(resp)
+}
+
+/// A row with only the fields named, in their order.
+pub(super) fn only_fields(item: Value, fields: &[String]) -> Value {
+    let Value::Object(mut m) = item else {
+        return item;
+    };
+    Value::Object(
+        fields
+            .iter()
+            .map(|f| (f.clone(), m.remove(f).unwrap_or(Value::Null)))
+            .collect(),
+    )
+}
+
+/// Each row's `sources` slugs replaced by the source objects, read in one query.
+pub(super) async fn embed_sources(state: &AppState, items: &mut [Value]) -> ApiResult<()> {
+    let mut slugs: Vec<Val> = Vec::new();
+    for s in items
+        .iter()
+        .flat_map(|i| i["sources"].as_array().into_iter().flatten())
+    {
+        if let Some(s) = s.as_str().map(Val::text)
+            && !slugs.contains(&s)
+        {
+            slugs.push(s);
+        }
+    }
+    if slugs.is_empty() {
+        return Ok(());
+    }
+    let q = read::ListQuery {
+        limit: slugs.len() as i64,
+        filters: vec![read::Cond {
+            field: "slug",
+            op: "in",
+            vals: slugs,
+        }],
+        ..Default::default()
+    };
+    let found = read::list(&state.db, &SOURCES, &q).await?.items;
+    let by_slug = |slug: &str| {
+        found.iter().find(|s| s["slug"] == slug).map(|s| {
+            json!({"slug": s["slug"], "title": s["title"], "url": s["url"],
+                   "publisher": s["publisher"], "kind": s["kind"]})
+        })
+    };
+    for item in items.iter_mut() {
+        if let Some(list) = item.get_mut("sources").and_then(Value::as_array_mut) {
+            for s in list.iter_mut() {
+                if let Some(obj) = s.as_str().and_then(by_slug) {
+                    *s = obj;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The canonical key a path names, or 404.

@@ -9,16 +9,20 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::QueryPairs;
 use super::format::Format;
-use super::params::{CsvTwin, FORMAT, ParamKind, ParamSpec, Parsed};
+use super::params::{CsvTwin, FORMAT, MAX_LIMIT, ParamKind, ParamSpec, Parsed};
 use crate::db::Val;
-use crate::db::read::{self, After, ListQuery, Sort};
+use crate::db::read::{self, After, Cond, ListQuery, Sort};
 use crate::input::{KeyRef, key_ref, parse_date};
-use crate::model::{KeyKind, Kind, PRECISION, Resource};
+use crate::model::{Field, KeyKind, Kind, PRECISION, REGIONS, Resource};
 
 /// Every parameter a list of `res` takes, in documentation order.
 pub fn spec(res: &'static Resource) -> Vec<ParamSpec> {
     let mut v = vec![
-        ParamSpec::new("limit", ParamKind::Limit, "Rows per page."),
+        ParamSpec::new(
+            "limit",
+            ParamKind::Limit,
+            "Rows per page, or all for the whole list in one answer (streamed; X-Total-Count gives the total).",
+        ),
         ParamSpec::new(
             "cursor",
             ParamKind::Cursor,
@@ -37,7 +41,33 @@ pub fn spec(res: &'static Resource) -> Vec<ParamSpec> {
             "Only items citing this source slug.",
         ));
     }
+    if res.name == "memberships" {
+        v.push(ParamSpec::new(
+            "as_of",
+            ParamKind::Date,
+            "Only periods held on this day (joined_on <= day < left_on); without it, every period.",
+        ));
+    }
+    if has_state(res) {
+        v.push(ParamSpec::new(
+            "region",
+            ParamKind::OneOf(REGIONS),
+            "Only rows whose state is in this region.",
+        ));
+    }
     v.push(ParamSpec::new("q", ParamKind::Search(res), ""));
+    v.push(ParamSpec::new(
+        "fields",
+        ParamKind::Fields(res),
+        "Only these fields in each row, in this order (a comma list).",
+    ));
+    if res.is_fact() {
+        v.push(ParamSpec::new(
+            "embed",
+            ParamKind::OneOf(&["sources"]),
+            "sources: each row's sources as objects (slug, title, url, publisher, kind) instead of slugs.",
+        ));
+    }
     v.push(ParamSpec::new(
         "sort",
         ParamKind::Sort(res),
@@ -45,6 +75,12 @@ pub fn spec(res: &'static Resource) -> Vec<ParamSpec> {
     ));
     v.push(FORMAT);
     v
+}
+
+/// The resource has a `state` reference (memberships, agreement parties).
+fn has_state(res: &Resource) -> bool {
+    res.field("state")
+        .is_some_and(|f| matches!(f.kind, Kind::Ref(_)))
 }
 
 /// The fields a list can be sorted on: the key and every scalar field.
@@ -60,6 +96,12 @@ pub struct ListRequest {
     pub format: Format,
     /// The `sort` parameter as given, which the cursor is tied to.
     pub sort: String,
+    /// `fields=`: the fields each row keeps, in order.
+    pub fields: Option<Vec<String>>,
+    /// `embed=sources`.
+    pub embed_sources: bool,
+    /// `limit=all`: every row, streamed.
+    pub all: bool,
 }
 
 impl ListRequest {
@@ -74,8 +116,9 @@ impl ListRequest {
         let p = Parsed::new(pairs, headers, &spec, &format!("/v1/{}", res.name))?;
         let format = if twin { Format::Csv } else { p.format()? };
         let sort_param = p.get("sort").unwrap_or_default().to_string();
+        let all = p.get("limit") == Some("all");
         let mut q = ListQuery {
-            limit: p.limit()?,
+            limit: if all { MAX_LIMIT } else { p.limit()? },
             sort: parse_sort(res, &sort_param)?,
             ..Default::default()
         };
@@ -98,17 +141,42 @@ impl ListRequest {
                     q.search = Some(text);
                 }
                 ParamKind::Source => q.source = Some(v.clone()),
-                ParamKind::Field(f) => q
-                    .filters
-                    .push((f.name, filter_value(state, f.name, f.kind, v).await?)),
-                ParamKind::Key(_) => q.filters.push((res.key, key_filter(state, res, v).await?)),
+                ParamKind::Field(f) => q.filters.push(condition(state, res, Some(f), v).await?),
+                ParamKind::Key(_) => q.filters.push(condition(state, res, None, v).await?),
                 _ => {}
             }
+        }
+        q.as_of = p
+            .get("as_of")
+            .map(|v| {
+                parse_date(v).ok_or_else(|| {
+                    ApiError::BadRequest(format!("as_of must be a date YYYY-MM-DD (got {v:?})."))
+                })
+            })
+            .transpose()?;
+        if has_state(res) {
+            q.region = p.one_of("region", REGIONS)?;
+        }
+        let fields = match p.get("fields") {
+            Some(_) => Some(check_fields(
+                res,
+                p.list("fields", None, 64)?.unwrap_or_default(),
+            )?),
+            None => None,
+        };
+        let embed_sources = p.one_of("embed", &["sources"])?.is_some();
+        if embed_sources && format == Format::Csv {
+            return Err(ApiError::BadRequest(
+                "embed=sources nests objects in each row, which CSV cannot hold; ask for JSON, or look the slugs up in /v1/sources.".into(),
+            ));
         }
         Ok(ListRequest {
             query: q,
             format,
             sort: sort_param,
+            fields,
+            embed_sources,
+            all,
         })
     }
 }
@@ -158,6 +226,111 @@ async fn key_filter(state: &AppState, res: &'static Resource, v: &str) -> ApiRes
         ))),
     }
 }
+
+/// The fields `fields=` may name: the key, every field, and `sources` on a fact.
+fn check_fields(res: &Resource, names: Vec<String>) -> ApiResult<Vec<String>> {
+    let known =
+        |n: &str| n == res.key || res.field(n).is_some() || (res.is_fact() && n == "sources");
+    if let Some(bad) = names.iter().find(|n| !known(n)) {
+        let mut all = vec![res.key];
+        all.extend(res.fields.iter().map(|f| f.name));
+        if res.is_fact() {
+            all.push("sources");
+        }
+        return Err(ApiError::BadRequest(format!(
+            "fields: /v1/{} has no field {bad:?}. Fields: {}.",
+            res.name,
+            all.join(", ")
+        )));
+    }
+    Ok(names)
+}
+
+/// Most values one `in.(…)` may list.
+const MAX_IN: usize = 100;
+
+/// One filter parameter: `value` (equality) or PostgREST's operators `eq.`, `neq.`,
+/// `gt.`, `gte.`, `lt.`, `lte.`, `in.(a,b)`, `not.in.(a,b)`, `is.null`, `not.is.null`.
+/// `field: None` is the key.
+async fn condition(
+    state: &AppState,
+    res: &'static Resource,
+    field: Option<&'static Field>,
+    raw: &str,
+) -> ApiResult<Cond> {
+    let name = field.map_or(res.key, |f| f.name);
+    let bad =
+        |m: &str| ApiError::BadRequest(format!("The filter {name}={raw:?} is not valid: {m}."));
+    let (op, rest) = match raw {
+        "is.null" => ("is null", None),
+        "not.is.null" => ("is not null", None),
+        _ => OPERATORS
+            .iter()
+            .find_map(|(prefix, op)| raw.strip_prefix(prefix).map(|r| (*op, Some(r))))
+            .unwrap_or(("=", Some(raw))),
+    };
+    if op == "=" && (raw.starts_with("is.") || raw.starts_with("not.")) {
+        return Err(bad(
+            "is. takes only null (is.null, not.is.null) and not. only in.(…) or is.null; to match such a text, put eq. before it",
+        ));
+    }
+    let comparable = field.is_none_or(|f| {
+        matches!(
+            f.kind,
+            Kind::Int | Kind::Date { .. } | Kind::Text | Kind::Code(_) | Kind::Token
+        )
+    });
+    let ordered = matches!(op, "<" | "<=" | ">" | ">=");
+    if ordered && !comparable {
+        return Err(bad(
+            "gt, gte, lt and lte compare numbers, dates and text; use eq, neq or in here",
+        ));
+    }
+    let values: Vec<&str> = match (op, rest) {
+        (_, None) => Vec::new(),
+        ("in" | "not in", Some(r)) => {
+            let inner = r
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .ok_or_else(|| bad("write in.(a,b,c)"))?;
+            let items: Vec<&str> = inner.split(',').map(str::trim).collect();
+            if items.iter().any(|i| i.is_empty()) || items.len() > MAX_IN {
+                return Err(bad(&format!("in.(…) takes 1 to {MAX_IN} non-empty values")));
+            }
+            items
+        }
+        (_, Some(r)) => vec![r],
+    };
+    let mut vals = Vec::with_capacity(values.len());
+    for v in values {
+        vals.push(match field {
+            Some(f) => filter_value(state, f.name, f.kind, v).await?,
+            // A key compared by order is taken as given (an id, or text by byte).
+            None if ordered && res.key_kind == KeyKind::Id => {
+                Val::Int(Some(v.parse().map_err(|_| bad("use an integer id"))?))
+            }
+            None if ordered => Val::text(v),
+            None => key_filter(state, res, v).await?,
+        });
+    }
+    Ok(Cond {
+        field: name,
+        op,
+        vals,
+    })
+}
+
+/// The operator prefixes, longest first where one is the start of another.
+const OPERATORS: &[(&str, &str)] = &[
+    ("eq.", "="),
+    ("neq.", "<>"),
+    ("gte.", ">="),
+    ("gt.", ">"),
+    ("lte.", "<="),
+    ("lt.", "<"),
+    ("not.in.", "not in"),
+    ("in.", "in"),
+];
 
 /// A filter value typed as the field is stored.
 async fn filter_value(state: &AppState, name: &str, kind: Kind, raw: &str) -> ApiResult<Val> {

@@ -20,6 +20,7 @@ pub mod paging;
 pub mod params;
 pub mod problems;
 pub mod questions;
+pub mod stream;
 pub mod timeline;
 pub mod ui;
 pub mod version;
@@ -147,6 +148,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
         .route("/v1/changes/{id}", get(changes::get))
         .route("/v1/changes/{id}/revert", post(changes::revert))
         .fallback(ops::not_found)
+        .layer(from_fn(format::download_headers))
         .layer(from_fn_with_state(state.clone(), cache::conditional_get))
         .layer(from_fn_with_state(
             state.clone(),
@@ -208,6 +210,8 @@ fn cors(write_origins: Vec<HeaderValue>) -> CorsLayer {
             header::LINK,
             header::ETAG,
             header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            HeaderName::from_static("x-total-count"),
             HeaderName::from_static("x-request-id"),
         ])
         .max_age(Duration::from_secs(600))

@@ -52,6 +52,8 @@ pub enum ParamKind {
     Sort(&'static Resource),
     /// Only facts citing this source.
     Source,
+    /// A comma list of the resource's field names.
+    Fields(&'static Resource),
 }
 
 /// One query parameter of one endpoint.

@@ -9,6 +9,7 @@ mod crud;
 mod differential;
 mod harness;
 mod layers;
+mod lists;
 mod ops;
 mod pg_only;
 mod queries;
@@ -41,6 +42,7 @@ fn main() {
     cases.extend(reliability::cases());
     cases.extend(layers::cases());
     cases.extend(timeline::cases());
+    cases.extend(lists::cases());
     cases.extend(releases::cases());
 
     let mut trials = Vec::new();

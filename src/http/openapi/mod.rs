@@ -204,6 +204,9 @@ pub(crate) fn csv_answer(desc: &str) -> Value {
            "example": "state,state_name,region\r\nKZ,Kazakhstan,central_asia\r\n"}}})
 }
 
+/// A filter value with an operator.
+const OPERATOR_PATTERN: &str = "^(eq|neq|gt|gte|lt|lte|in|not\\.in|is|not\\.is)\\.";
+
 /// One query parameter as OpenAPI describes it, from its spec.
 pub(crate) fn param(p: &ParamSpec) -> Value {
     let (schema, doc): (Value, String) = match p.kind {
@@ -238,12 +241,16 @@ pub(crate) fn param(p: &ParamSpec) -> Value {
             (json!({"type": "string"}), p.doc.into())
         }
         ParamKind::Limit => (
-            json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}),
+            json!({"anyOf": [{"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}, {"type": "string", "enum": ["all"]}]}),
             p.doc.into(),
         ),
         ParamKind::Field(f) => (
-            field_schema(f.kind),
-            format!("Only items whose {} equals this value.", f.name),
+            json!({"anyOf": [field_schema(f.kind), {"type": "string", "pattern": OPERATOR_PATTERN}]}),
+            format!("Only items whose {} equals this value; or an operator: eq., neq., gt., gte., lt., lte. (numbers, dates, text), in.(a,b), not.in.(a,b), is.null, not.is.null (PostgREST's syntax).", f.name),
+        ),
+        ParamKind::Fields(res) => (
+            json!({"type": "string", "pattern": "^[a-z_]+(,[a-z_]+)*$"}),
+            format!("{} Fields: {}{}.", p.doc, res.key, res.fields.iter().map(|f| format!(", {}", f.name)).collect::<String>() + if res.is_fact() { ", sources" } else { "" }),
         ),
         ParamKind::Search(res) => (
             json!({"type": "string", "minLength": 1, "maxLength": 200}),
