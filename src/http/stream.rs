@@ -6,10 +6,14 @@
 //! but no row is repeated or skipped. If the database fails part-way, the connection is
 //! cut rather than the file ending early as if it were complete.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use http_body_util::channel::Channel;
+use hyper::body::Frame;
 use serde_json::Value;
 
 use super::AppState;
@@ -111,12 +115,39 @@ pub async fn all(
             r
         }
     };
-    *resp.body_mut() = Body::new(body);
+    *resp.body_mut() = Body::new(Fused(Some(body)));
     resp.headers_mut().remove(header::CONTENT_LENGTH);
     if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
         resp.headers_mut().insert("x-total-count", v);
     }
     Ok(resp)
+}
+
+/// The channel's body, ended for good once it ends: `Channel` must not be polled after
+/// it said so (its error receiver panics), and a compressing layer may ask again.
+struct Fused(Option<Channel<Bytes, std::io::Error>>);
+
+impl hyper::body::Body for Fused {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let Some(inner) = self.0.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let next = Pin::new(inner).poll_frame(cx);
+        if matches!(next, Poll::Ready(None) | Poll::Ready(Some(Err(_)))) {
+            self.0 = None;
+        }
+        next
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_none()
+    }
 }
 
 fn shape(items: Vec<Value>, fields: Option<&[String]>) -> Vec<Value> {

@@ -33,6 +33,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../../assets/docs.js"),
     ),
     (
+        "countries-110m.json",
+        "application/json",
+        include_str!("../../assets/countries-110m.json"),
+    ),
+    (
         "app.css",
         "text/css; charset=utf-8",
         include_str!("../../assets/app.css"),
