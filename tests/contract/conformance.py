@@ -144,6 +144,9 @@ def main():
         "/v1/organisations/sco/history", "/v1/states/UZ/memberships?as_of=2008-01-01", "/v1/states/KZ/agreements",
         "/v1/agreements/cst/parties", "/v1/shared?states=KZ,KG&as_of=2013-01-01", "/v1/overlap?organisations=csto,sco",
         "/v1/matrix?region=central_asia&as_of=2013-01-01", "/v1/matrix?states=KZ,UZ&organisations=csto,sco",
+        "/v1/events?organisation=sco&from=2025-09-01&to=2025-09-01", "/v1/events?state=UZ&limit=2",
+        "/v1/organisations/sco/counts?role=member", "/v1/organisations/csto/counts?by=month&limit=3",
+        "/v1/diff?from=2012-01-01&to=2013-01-01&region=central_asia", "/v1/organisations/nato/history?limit=5",
     ]
     for q in questions:
         run("GET", q, expect=200)
@@ -151,8 +154,14 @@ def main():
         run("GET", f"{path}.csv?{query}", expect=200)
     for bad in ["/v1/organisations/nope/members", "/v1/states/QQ/memberships", "/v1/agreements/nope/parties"]:
         run("GET", bad, expect=404)
-    for bad in ["/v1/matrix?as_of=all", "/v1/shared", "/v1/overlap?organisations=csto&as_of=yesterday"]:
+    for bad in ["/v1/matrix?as_of=all", "/v1/shared", "/v1/overlap?organisations=csto&as_of=yesterday",
+                "/v1/events?kind=joined", "/v1/diff?from=2013-01-01", "/v1/memberships?joined_on=gt.soon"]:
         run("GET", bad, expect=400)
+    # List operators, field selection, embedded sources and a whole list in one answer.
+    for q in ["/v1/memberships?joined_on=gte.2020-01-01&joined_on=lt.2022-01-01", "/v1/memberships?left_on=is.null&organisation=in.(csto,cst)",
+              "/v1/memberships?as_of=2013-01-01&region=central_asia", "/v1/memberships?fields=state,organisation,role&limit=3",
+              "/v1/memberships?embed=sources&limit=3", "/v1/sources?limit=all", "/v1/memberships.csv?limit=all"]:
+        run("GET", q, expect=200)
     run("GET", "/v1/states/KZ", headers={"Authorization": "Bearer nope"}, expect=401)
 
     # Writes, with the change log; names of this run's own.

@@ -127,9 +127,15 @@ fn resource_schema(res: &Resource, output: bool) -> Value {
         }
     }
     if res.is_fact() {
+        // Served lists embed the source objects on request (embed=sources).
+        let item = if output {
+            json!({"anyOf": [{"type": "string"}, schema_ref("SourceRef")]})
+        } else {
+            json!({"type": "string"})
+        };
         props.insert(
             "sources".into(),
-            json!({"type": "array", "items": {"type": "string"}, "minItems": 1, "description": SOURCES_DOC}),
+            json!({"type": "array", "items": item, "minItems": 1, "description": SOURCES_DOC}),
         );
         required.push("sources".into());
     }
@@ -275,6 +281,14 @@ pub fn document() -> Value {
         schemas.insert((*name).into(), json!({"type": "string", "enum": set}));
     }
     schemas.insert(
+        "SourceRef".into(),
+        json!({"type": "object", "description": "A source as embed=sources gives it.",
+               "required": ["slug", "title", "url", "publisher", "kind"],
+               "properties": {"slug": {"type": "string"}, "title": {"type": "string"},
+                   "url": {"type": ["string", "null"]}, "publisher": {"type": ["string", "null"]},
+                   "kind": nullable(vocab_schema(crate::model::SOURCE_KINDS))}}),
+    );
+    schemas.insert(
         "JsonFormat".into(),
         json!({"type": "string", "enum": ["json"]}),
     );
@@ -285,10 +299,19 @@ pub fn document() -> Value {
         schemas.insert(format!("{name}Input"), resource_schema(res, false));
         schemas.insert(format!("{name}Patch"), patch_schema(res));
         schemas.insert(format!("{name}Sort"), sort_schema(res));
+        // fields= gives rows with only the fields asked for.
+        let mut partial = resource_schema(res, true);
+        partial["required"] = json!([]);
+        partial["description"] = json!(format!(
+            "A {} with only the fields named by fields=.",
+            res.singular
+        ));
+        schemas.insert(format!("{name}Fields"), partial);
         schemas.insert(
             format!("{name}List"),
             json!({"type": "object", "required": ["data", "page"], "properties": {
-                "data": {"type": "array", "items": schema_ref(&name)}, "page": schema_ref("Page")}}),
+                "data": {"type": "array", "items": {"anyOf": [schema_ref(&name), schema_ref(&format!("{name}Fields"))]}},
+                "page": schema_ref("Page")}}),
         );
     }
     paths::operations(&mut paths);
