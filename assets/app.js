@@ -369,7 +369,8 @@
     const path = "/v1/organisations/" + encodeURIComponent(slug) + "/members";
     const q = new URLSearchParams({ as_of: "all", lineage: "true" });
     const [o, h, orgs, bySlug] = await Promise.all([api("/v1/organisations/" + encodeURIComponent(slug)), api(path + "?" + q), pacts(), sources()]);
-    const rows = h.data;
+    // By state name, then date: a state's periods stay together.
+    const rows = [...h.data].sort((a, b) => a.state_name.localeCompare(b.state_name) || a.joined_on.localeCompare(b.joined_on));
     const start = [o.founded_on, ...rows.map((r) => r.joined_on)].filter(Boolean).sort()[0] || FIRST_DAY;
     const end = today();
     const total = Math.max(1, daysBetween(start, end));
