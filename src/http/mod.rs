@@ -10,6 +10,7 @@ pub mod edge;
 pub mod encoding;
 pub mod error;
 pub mod extract;
+pub mod filters;
 pub mod format;
 pub mod items;
 pub mod list;

@@ -252,7 +252,9 @@ async fn complete_exports_compress(app: TestApp) {
         let resp = app.router.clone().oneshot(req).await.unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(
-            resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()),
+            resp.headers()
+                .get("content-encoding")
+                .and_then(|v| v.to_str().ok()),
             Some(enc)
         );
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
