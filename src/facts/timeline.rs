@@ -7,7 +7,7 @@
 //! 2025-09-01) or a succession (Kazakhstan, CST → CSTO on 2002-10-07), never an exit and
 //! a join.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -41,12 +41,16 @@ fn kind_rank(kind: &str) -> usize {
         .unwrap_or(usize::MAX)
 }
 
+/// The periods starting on each day, per state.
+type Starts = HashMap<(u32, NaiveDate), Vec<u32>>;
+
 /// The period that continues `h` on the day it ends: same state, starting that day, in
 /// the same organisation or its successor; the strongest role first.
-fn continuation(s: &Snapshot, i: u32) -> Option<u32> {
+fn continuation(s: &Snapshot, starts: &Starts, i: u32) -> Option<u32> {
     let h = s.held(i);
     let end = h.left_on?;
-    s.by_state[h.state as usize]
+    starts
+        .get(&(h.state, end))?
         .iter()
         .copied()
         .filter(|&j| j != i)
@@ -61,9 +65,16 @@ fn continuation(s: &Snapshot, i: u32) -> Option<u32> {
 pub fn events(s: &Snapshot) -> Vec<Event> {
     let mut continued_from: Vec<Option<u32>> = vec![None; s.held.len()];
     let mut out = Vec::with_capacity(s.held.len() * 2);
+    let mut starts: Starts = HashMap::new();
+    for (i, h) in s.held.iter().enumerate() {
+        starts
+            .entry((h.state, h.joined_on))
+            .or_default()
+            .push(i as u32);
+    }
     for i in 0..s.held.len() as u32 {
         let h = s.held(i);
-        match continuation(s, i) {
+        match continuation(s, &starts, i) {
             Some(j) if continued_from[j as usize].is_none() => {
                 continued_from[j as usize] = Some(i);
             }
@@ -107,23 +118,11 @@ pub fn events(s: &Snapshot) -> Vec<Event> {
             previous,
         });
     }
-    let slug = |e: &Event| &*s.org(s.held(e.held).org).info.slug;
-    let code = |e: &Event| &*s.state(s.held(e.held).state).code;
-    out.sort_by(|a, b| {
-        (
-            a.date,
-            slug(a),
-            code(a),
-            kind_rank(a.kind),
-            s.held(a.held).id,
-        )
-            .cmp(&(
-                b.date,
-                slug(b),
-                code(b),
-                kind_rank(b.kind),
-                s.held(b.held).id,
-            ))
+    // Organisations are held in slug order and states in code order, so their indexes
+    // sort as their names do.
+    out.sort_unstable_by_key(|e| {
+        let h = s.held(e.held);
+        (e.date, h.org, h.state, kind_rank(e.kind), h.id)
     });
     out
 }

@@ -16,6 +16,55 @@ use super::error::{ApiError, ApiResult};
 use super::extract::QueryPairs;
 use super::params::MAX_LIMIT;
 
+/// The page asked for, for a handler that cuts its own page (the time questions) rather
+/// than have this layer slice its whole answer: it then writes only the rows of the page.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    offset: usize,
+    limit: Option<usize>,
+    version: i64,
+}
+
+/// What a handler that cut its own page says about it.
+#[derive(Debug, Clone)]
+pub struct Paged {
+    total: usize,
+    next_cursor: Option<String>,
+}
+
+impl Window {
+    /// Of `total` rows: those on this page, the `page` object, and the note for the layer.
+    pub fn cut(&self, total: usize) -> (std::ops::Range<usize>, Value, Paged) {
+        let (range, next) = cut(self.offset, self.limit, self.version, total);
+        let page = json!({"limit": self.limit, "next_cursor": next, "total": total});
+        (
+            range,
+            page,
+            Paged {
+                total,
+                next_cursor: next,
+            },
+        )
+    }
+}
+
+/// The rows `[offset, offset + limit)` of `total`, and the cursor of the next page.
+fn cut(
+    offset: usize,
+    limit: Option<usize>,
+    version: i64,
+    total: usize,
+) -> (std::ops::Range<usize>, Option<String>) {
+    let end = limit.map_or(total, |l| offset.saturating_add(l).min(total));
+    let next = (end < total).then(|| {
+        encode(&Position {
+            offset: end,
+            version,
+        })
+    });
+    (offset.min(total)..end, next)
+}
+
 /// Largest answer body the pager reads (a question's whole answer).
 const MAX_ANSWER_BYTES: usize = 256 << 20;
 
@@ -101,9 +150,20 @@ async fn page(state: AppState, req: Request, next: Next) -> ApiResult<Response> 
     }
     let offset = start.map_or(0, |p| p.offset);
     let path = req.uri().path().to_string();
+    let mut req = req;
+    req.extensions_mut().insert(Window {
+        offset,
+        limit,
+        version,
+    });
     let resp = next.run(req).await;
     if resp.status() != StatusCode::OK {
         return Ok(resp);
+    }
+    if let Some(p) = resp.extensions().get::<Paged>().cloned() {
+        let (mut parts, body) = resp.into_parts();
+        page_headers(&mut parts.headers, &pairs, &path, p.total, p.next_cursor);
+        return Ok(Response::from_parts(parts, body));
     }
     let (mut parts, body) = resp.into_parts();
     let bytes = to_bytes(body, MAX_ANSWER_BYTES)
@@ -114,16 +174,7 @@ async fn page(state: AppState, req: Request, next: Next) -> ApiResult<Response> 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/csv"));
-    let cut = |total: usize| {
-        let end = limit.map_or(total, |l| offset.saturating_add(l).min(total));
-        let next = (end < total).then(|| {
-            encode(&Position {
-                offset: end,
-                version,
-            })
-        });
-        (offset.min(total)..end, next)
-    };
+    let cut = |total: usize| cut(offset, limit, version, total);
     let (body, total, next_cursor) = if csv {
         let text = String::from_utf8_lossy(&bytes);
         let records = csv_records(&text);
@@ -155,9 +206,19 @@ async fn page(state: AppState, req: Request, next: Next) -> ApiResult<Response> 
     for h in [header::CONTENT_LENGTH, header::ETAG] {
         parts.headers.remove(h);
     }
-    if let Ok(v) = HeaderValue::from_str(&total.to_string()) {
-        parts.headers.insert("x-total-count", v);
-    }
+    page_headers(&mut parts.headers, &pairs, &path, total, next_cursor);
+    Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// `X-Total-Count`, and `Link` to the next page.
+fn page_headers(
+    headers: &mut axum::http::HeaderMap,
+    pairs: &QueryPairs,
+    path: &str,
+    total: usize,
+    next_cursor: Option<String>,
+) {
+    headers.insert("x-total-count", HeaderValue::from(total));
     if let Some(c) = next_cursor {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs.0.iter().filter(|(k, _)| k != "cursor") {
@@ -166,10 +227,9 @@ async fn page(state: AppState, req: Request, next: Next) -> ApiResult<Response> 
         ser.append_pair("cursor", &c);
         let link = format!("<{path}?{}>; rel=\"next\"", ser.finish());
         if let Ok(v) = HeaderValue::from_str(&link) {
-            parts.headers.insert(header::LINK, v);
+            headers.insert(header::LINK, v);
         }
     }
-    Ok(Response::from_parts(parts, Body::from(body)))
 }
 
 /// A CSV text's records (header first), each with its line end; a quoted field may hold

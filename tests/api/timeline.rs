@@ -260,6 +260,8 @@ async fn question_pages_add_up_to_the_whole_answer(app: TestApp) {
         "/v1/organisations/nato/history",
         "/v1/events?organisation=sco",
         "/v1/matrix?as_of=2013-01-01",
+        "/v1/organisations/csto/counts?by=month",
+        "/v1/diff?from=1990-01-01&to=2026-01-01",
     ] {
         let whole = ok(&app, path).await;
         let total = rows(&whole).len();
