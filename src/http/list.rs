@@ -10,7 +10,9 @@ use super::error::{ApiError, ApiResult};
 use super::extract::QueryPairs;
 use super::filters::{check_fields, condition};
 use super::format::Format;
-use super::params::{CsvTwin, FORMAT, MAX_LIMIT, ParamKind, ParamSpec, Parsed};
+use super::params::{
+    CsvTwin, FORMAT, MAX_LIMIT, ParamKind, ParamSpec, Parsed, cursor_decode, cursor_encode,
+};
 use crate::db::Val;
 use crate::db::read::{After, ListQuery, Sort};
 use crate::input::parse_date;
@@ -229,8 +231,9 @@ fn json_to_val(v: &Value, kind: Kind) -> Option<Val> {
 /// The cursor is the page's last position, as hex of a small JSON object. It names the
 /// sort it belongs to, so it cannot be replayed against another order.
 pub fn encode_cursor(sort: &str, after: &After) -> String {
-    let plain = json!({"s": sort, "v": after.sort_value.as_ref().map(Val::to_json), "k": after.key.to_json()}).to_string();
-    plain.bytes().map(|b| format!("{b:02x}")).collect()
+    cursor_encode(
+        &json!({"s": sort, "v": after.sort_value.as_ref().map(Val::to_json), "k": after.key.to_json()}),
+    )
 }
 
 fn decode_cursor(res: &Resource, sort: &str, sort_kind: Option<Kind>, c: &str) -> ApiResult<After> {
@@ -239,14 +242,7 @@ fn decode_cursor(res: &Resource, sort: &str, sort_kind: Option<Kind>, c: &str) -
             "The cursor is not valid for this list and sort; pass page.next_cursor from the previous page unchanged.".into(),
         )
     };
-    if !c.len().is_multiple_of(2) || c.len() > 2048 {
-        return Err(bad());
-    }
-    let bytes: Option<Vec<u8>> = (0..c.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(c.get(i..i + 2)?, 16).ok())
-        .collect();
-    let v: Value = serde_json::from_slice(&bytes.ok_or_else(bad)?).map_err(|_| bad())?;
+    let v = cursor_decode(c, 2048).ok_or_else(bad)?;
     if v["s"].as_str() != Some(sort) {
         return Err(bad());
     }

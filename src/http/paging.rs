@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::QueryPairs;
-use super::params::MAX_LIMIT;
+use super::params::{MAX_LIMIT, cursor_decode, cursor_encode};
 
 /// The page asked for, for a handler that cuts its own page (the time questions) rather
 /// than have this layer slice its whole answer: it then writes only the rows of the page.
@@ -75,8 +75,7 @@ struct Position {
 }
 
 fn encode(p: &Position) -> String {
-    let plain = json!({"o": p.offset, "v": p.version}).to_string();
-    plain.bytes().map(|b| format!("{b:02x}")).collect()
+    cursor_encode(&json!({"o": p.offset, "v": p.version}))
 }
 
 fn decode(c: &str) -> ApiResult<Position> {
@@ -85,14 +84,7 @@ fn decode(c: &str) -> ApiResult<Position> {
             "The cursor is not valid for this question; pass page.next_cursor from the previous page unchanged.".into(),
         )
     };
-    if !c.len().is_multiple_of(2) || c.len() > 256 {
-        return Err(bad());
-    }
-    let bytes: Option<Vec<u8>> = (0..c.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(c.get(i..i + 2)?, 16).ok())
-        .collect();
-    let v: Value = serde_json::from_slice(&bytes.ok_or_else(bad)?).map_err(|_| bad())?;
+    let v = cursor_decode(c, 256).ok_or_else(bad)?;
     match (v["o"].as_u64(), v["v"].as_i64()) {
         (Some(o), Some(version)) if o > 0 => Ok(Position {
             offset: o as usize,

@@ -232,3 +232,20 @@ impl<'a> Parsed<'a> {
         }
     }
 }
+
+/// A cursor: a small JSON object as hex, opaque to clients.
+pub fn cursor_encode(v: &serde_json::Value) -> String {
+    v.to_string().bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The JSON object of a cursor, or `None` if it is not one (or longer than `max`).
+pub fn cursor_decode(c: &str, max: usize) -> Option<serde_json::Value> {
+    if !c.len().is_multiple_of(2) || c.len() > max {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..c.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(c.get(i..i + 2)?, 16).ok())
+        .collect();
+    serde_json::from_slice(&bytes?).ok()
+}

@@ -30,7 +30,7 @@ use crate::facts::Snapshot;
 
 /// The question routes, each with its `.csv` twin.
 pub fn routes() -> Router<AppState> {
-    let routes: [(&str, MethodRouter<AppState>); 8] = [
+    with_csv_twins([
         ("/v1/organisations/{key}/members", get(members)),
         ("/v1/organisations/{key}/history", get(history)),
         ("/v1/states/{key}/memberships", get(state_memberships)),
@@ -39,7 +39,13 @@ pub fn routes() -> Router<AppState> {
         ("/v1/shared", get(shared)),
         ("/v1/overlap", get(overlap)),
         ("/v1/matrix", get(matrix)),
-    ];
+    ])
+}
+
+/// Each route, and its `.csv` twin answering CSV.
+pub(crate) fn with_csv_twins<'a>(
+    routes: impl IntoIterator<Item = (&'a str, MethodRouter<AppState>)>,
+) -> Router<AppState> {
     let mut router = Router::new();
     for (path, handler) in routes {
         router = router.route(path, handler.clone()).route(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get};
+use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use self::params::{Counts, Diff, Events};
@@ -18,9 +18,9 @@ use super::AppState;
 use super::error::ApiResult;
 use super::extract::PathKey;
 use super::format::{self, Format};
-use super::params::CsvTwin;
 use super::questions::memory::{find_org, find_orgs, find_states};
 use super::questions::params::Q;
+use super::questions::with_csv_twins;
 use crate::facts::Snapshot;
 use crate::facts::emit::json_date;
 use crate::facts::select::Cell;
@@ -30,19 +30,11 @@ use crate::model::{CONFIDENCE, end_category};
 
 /// The routes, each with its `.csv` twin.
 pub fn routes() -> Router<AppState> {
-    let routes: [(&str, MethodRouter<AppState>); 3] = [
+    with_csv_twins([
         ("/v1/events", get(events)),
         ("/v1/organisations/{key}/counts", get(counts)),
         ("/v1/diff", get(diff)),
-    ];
-    let mut router = Router::new();
-    for (path, handler) in routes {
-        router = router.route(path, handler.clone()).route(
-            &CsvTwin::path(path),
-            handler.layer(axum::Extension(CsvTwin)),
-        );
-    }
-    router
+    ])
 }
 
 /// Each path and the parameters it takes.
