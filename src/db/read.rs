@@ -147,6 +147,9 @@ pub struct ListQuery {
     /// Keyset position: rows after this one in the sort order.
     pub after: Option<After>,
     pub limit: i64,
+    /// Leave the total uncounted (`Page::total` is then 0): the later pages of a
+    /// streamed export, whose total was counted with the first.
+    pub skip_total: bool,
 }
 
 /// Order by one field (nulls last in both directions), then by key.
@@ -238,12 +241,15 @@ pub async fn list(db: &Db, res: &Resource, q: &ListQuery) -> Result<Page> {
             Val::text(like_pattern(text)),
         );
     }
-    let total = db
-        .fetch_one_int(
+    let total = if q.skip_total {
+        0
+    } else {
+        db.fetch_one_int(
             format!("select count(*) from {} t{}", res.table, w.sql()),
             &w.vals,
         )
-        .await?;
+        .await?
+    };
 
     let key_expr = if key_col(res) == Col::Text {
         db.collate_c(&format!("t.{}", res.key))

@@ -89,6 +89,7 @@ pub async fn all(
             }
             let Some(after) = page.next else { break };
             req.query.after = Some(after);
+            req.query.skip_total = true;
             page = match read::list(&db, res, &req.query).await {
                 Ok(p) => p,
                 Err(e) => {
