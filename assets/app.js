@@ -294,7 +294,10 @@
     if (kind) q.set("kind", kind);
     if (from) q.set("from", from);
     if (to) q.set("to", to);
-    const e = await api("/v1/events?" + q);
+    // One page of at most 1,000 events is shown; the export links give them all.
+    const shown = new URLSearchParams(q);
+    shown.set("limit", "1000");
+    const e = await api("/v1/events?" + shown);
     const state = { org, kind, from, to, state: st };
     const pick = (k, v) => { const s = { ...state, [k]: v }; go("events", Object.fromEntries(Object.entries(s).filter(([, x]) => x))); };
     const dateBox = (id, label, value, key) => {
@@ -309,7 +312,7 @@
       if (r.kind === "succession") return `${r.previous_organisation} → ${r.organisation} (${words(r.role)})`;
       return `participation ${r.participation}`;
     };
-    const rows = e.data.slice(0, 1000);
+    const rows = e.data;
     const about = [org && orgs.find((o) => o.slug === org).name, st && e.data.length && e.data[0].state_name].filter(Boolean).join(", ");
     show(about ? `Events: ${about}` : "Events: who joined, left or changed role",
       el("div", { className: "controls" },
