@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""Complete exports at 1000x: every membership as CSV in one request, and a page of the
-events. pacts on SQLite and on PostgreSQL (the same rows, from bench/scale.py's generator)
+"""Complete exports at 1000x: every membership as CSV in one request. pacts on SQLite and on PostgreSQL (the same rows, from bench/scale.py's generator)
 against Datasette's streamed CSV of the same SQLite file (`_stream=on`, every row), its
 peer for "the whole table as CSV". Per target: the median time of BENCH_ROUNDS downloads
 (default 3, interleaved), the rows received, and the server's resident memory before and
@@ -8,7 +7,6 @@ at its peak during the downloads (sampled every 20 ms), to show the export is st
 rather than held. Writes bench/EXPORTS.md. Run after bench/run.sh has installed Datasette.
 """
 import datetime
-import json
 import os
 import platform
 import statistics
@@ -89,7 +87,8 @@ def main():
         procs["datasette"] = start([f"{VENV}/bin/datasette", "serve", "-i", db, "-p", str(ports["datasette"]),
                                     "--setting", "sql_time_limit_ms", "600000"], log=log)
         for name, port in ports.items():
-            assert wait_for(port, timeout=120) is not None, f"{name} did not start"
+            path = "/-/versions.json" if name == "datasette" else "/readyz"
+            assert wait_for(port, path=path, limit=120) is not None, f"{name} did not start"
         urls = {
             "pacts-sqlite": f"http://127.0.0.1:{ports['pacts-sqlite']}/v1/memberships.csv?limit=all",
             "pacts-postgres": f"http://127.0.0.1:{ports['pacts-postgres']}/v1/memberships.csv?limit=all",
@@ -100,26 +99,14 @@ def main():
         for _ in range(ROUNDS):
             for name, url in urls.items():
                 results[name].append(download(url, procs[name].pid))
-        pages = {}
-        for name in ("pacts-sqlite", "pacts-postgres"):
-            base = f"http://127.0.0.1:{ports[name]}"
-            # The first page works the events out (once per data version) and gives a cursor.
-            first = json.loads(urllib.request.urlopen(base + "/v1/events?limit=1000").read())
-            cursor = first["page"]["next_cursor"]
-            times = []
-            for _ in range(20):
-                t = time.monotonic()
-                urllib.request.urlopen(base + f"/v1/events?limit=100&cursor={cursor}").read()
-                times.append(time.monotonic() - t)
-            pages[name] = statistics.median(times)
     finally:
         for p in procs.values():
             p.terminate()
         subprocess.run(["psql", f"{PG}/postgres", "-qc", "drop database if exists pacts_exports with (force)"], capture_output=True)
-    write(n, results, before, pages)
+    write(n, results, before)
 
 
-def write(n, results, before, pages):
+def write(n, results, before):
     day = datetime.date.today().isoformat()
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
     ds = statistics.median(r[0] for r in results["datasette"])
@@ -135,9 +122,6 @@ def write(n, results, before, pages):
         med = statistics.median(r[0] for r in rs)
         lines.append(f"| {name} | `{req[name]}` | {med:.2f} | {rs[0][2]:,} | {rs[0][1] / 1e6:.1f} | "
                      f"{ds / med:.2f}x | {before[name]:.0f} | {max(r[3] for r in rs):.0f} |")
-    lines += ["", "A page of 100 events at offset 1,000 of every event (median of 20, after the first answer):", ""]
-    for name, t in pages.items():
-        lines.append(f"- {name}: {t * 1000:.1f} ms")
     path = os.path.join(ROOT, "bench", "EXPORTS.md")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

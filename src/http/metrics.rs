@@ -154,10 +154,14 @@ pub async fn render(State(state): State<AppState>) -> Response {
     );
     let (loads, failed, seconds, version, bytes) = state.facts.stats();
     let (from_memory, from_sql) = state.facts.answered();
+    let by_handler = state.pages.by_handler.load(Ordering::Relaxed);
+    let by_layer = state.pages.by_layer.load(Ordering::Relaxed);
     let _ = write!(
         out,
         "# HELP pacts_questions_answered_total Questions answered, from the in-memory facts or by SQL (while they load).\n# TYPE pacts_questions_answered_total counter\n\
          pacts_questions_answered_total{{by=\"memory\"}} {from_memory}\npacts_questions_answered_total{{by=\"sql\"}} {from_sql}\n\
+         # HELP pacts_question_pages_total Pages of question answers, by who cut them: the handler (only the page written) or the paging layer (the whole answer written, then sliced).\n# TYPE pacts_question_pages_total counter\n\
+         pacts_question_pages_total{{cut=\"handler\"}} {by_handler}\npacts_question_pages_total{{cut=\"layer\"}} {by_layer}\n\
          # HELP pacts_facts_loads_total Loads of the facts into memory, by outcome.\n# TYPE pacts_facts_loads_total counter\n\
          pacts_facts_loads_total{{outcome=\"ok\"}} {loads}\npacts_facts_loads_total{{outcome=\"failed\"}} {failed}\n\
          # HELP pacts_facts_load_seconds How long the last load took.\n# TYPE pacts_facts_load_seconds gauge\npacts_facts_load_seconds {seconds}\n\

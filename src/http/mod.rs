@@ -73,6 +73,8 @@ pub struct Shared {
     pub request_ids: crate::telemetry::RequestIds,
     /// Proxies whose forwarding headers name the client.
     pub trusted_proxies: Arc<Vec<auth::Cidr>>,
+    /// Pages of question answers served, by who cut them.
+    pub pages: paging::Counters,
 }
 
 /// Settings of the HTTP layer that come from configuration.
@@ -116,6 +118,7 @@ pub fn app_with(db: Db, options: Options) -> Router {
         trusted_proxies: Arc::new(options.trusted_proxies),
         facts: options.facts.unwrap_or_default(),
         request_ids: crate::telemetry::RequestIds::default(),
+        pages: paging::Counters::default(),
     }));
     let mut router = Router::new();
     for res in RESOURCES {

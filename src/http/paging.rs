@@ -65,6 +65,14 @@ fn cut(
     (offset.min(total)..end, next)
 }
 
+/// Pages served, by who cut them: the handler (only the page's rows were written) or this
+/// layer (the whole answer was written, then sliced). `/metrics` reports both.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub by_handler: std::sync::atomic::AtomicU64,
+    pub by_layer: std::sync::atomic::AtomicU64,
+}
+
 /// Largest answer body the pager reads (a question's whole answer).
 const MAX_ANSWER_BYTES: usize = 256 << 20;
 
@@ -152,11 +160,16 @@ async fn page(state: AppState, req: Request, next: Next) -> ApiResult<Response> 
     if resp.status() != StatusCode::OK {
         return Ok(resp);
     }
+    let counted = |c: &std::sync::atomic::AtomicU64| {
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    };
     if let Some(p) = resp.extensions().get::<Paged>().cloned() {
+        counted(&state.pages.by_handler);
         let (mut parts, body) = resp.into_parts();
         page_headers(&mut parts.headers, &pairs, &path, p.total, p.next_cursor);
         return Ok(Response::from_parts(parts, body));
     }
+    counted(&state.pages.by_layer);
     let (mut parts, body) = resp.into_parts();
     let bytes = to_bytes(body, MAX_ANSWER_BYTES)
         .await

@@ -18,6 +18,7 @@ pub fn cases() -> Vec<Case> {
         diff_central_asia_between_2012_and_2013,
         question_pages_add_up_to_the_whole_answer,
         question_cursor_after_a_write_is_a_conflict,
+        time_questions_cut_their_own_pages,
     ]
 }
 
@@ -312,6 +313,30 @@ async fn question_pages_add_up_to_the_whole_answer(app: TestApp) {
         rows(&all),
         rows(&ok(&app, "/v1/organisations/nato/history").await)
     );
+}
+
+/// The time questions write only the rows of the page asked for (the layer does not
+/// write their whole answer and slice it): `/metrics` counts pages by who cut them.
+async fn time_questions_cut_their_own_pages(app: TestApp) {
+    let counter = |text: &str, cut: &str| -> u64 {
+        let name = format!("pacts_question_pages_total{{cut=\"{cut}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(name.as_str()))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /metrics"))
+    };
+    let before = ok(&app, "/metrics").await.text;
+    for path in [
+        "/v1/events?limit=3",
+        "/v1/organisations/sco/counts?limit=3",
+        "/v1/diff?from=2012-01-01&to=2013-01-01&limit=1",
+        "/v1/organisations/nato/history?limit=3",
+    ] {
+        ok(&app, path).await;
+    }
+    let after = ok(&app, "/metrics").await.text;
+    assert_eq!(counter(&after, "handler") - counter(&before, "handler"), 3);
+    assert_eq!(counter(&after, "layer") - counter(&before, "layer"), 1);
 }
 
 async fn question_cursor_after_a_write_is_a_conflict(app: TestApp) {

@@ -7,6 +7,7 @@ pub mod params;
 
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -18,6 +19,7 @@ use super::AppState;
 use super::error::ApiResult;
 use super::extract::PathKey;
 use super::format::{self, Format};
+use super::paging::Window;
 use super::questions::memory::{find_org, find_orgs, find_states};
 use super::questions::params::Q;
 use super::questions::with_csv_twins;
@@ -104,10 +106,27 @@ fn columns(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
 
-fn answer(format: Format, names: &[&str], rows: Vec<Value>, extra: Vec<(&str, Value)>) -> Response {
-    let n = rows.len();
+/// The answer: only the rows of the page asked for are written (`window`, from the
+/// paging layer), so a page of a long answer costs its own rows.
+fn answer<T>(
+    format: Format,
+    names: &[&str],
+    items: &[T],
+    row: impl Fn(&T) -> Value,
+    extra: Vec<(&str, Value)>,
+    window: Option<Extension<Window>>,
+) -> Response {
     let extra: Map<String, Value> = extra.into_iter().map(|(k, v)| (k.into(), v)).collect();
-    format::respond(format, columns(names), rows, format::whole_page(n), extra)
+    let Some(Extension(w)) = window else {
+        let rows: Vec<Value> = items.iter().map(row).collect();
+        let page = format::whole_page(rows.len());
+        return format::respond(format, columns(names), rows, page, extra);
+    };
+    let (range, page, paged) = w.cut(items.len());
+    let rows = items[range].iter().map(row).collect();
+    let mut resp = format::respond(format, columns(names), rows, page, extra);
+    resp.extensions_mut().insert(paged);
+    resp
 }
 
 fn word(s: &Snapshot, w: WordId) -> Value {
@@ -179,7 +198,11 @@ fn event_json(s: &Snapshot, e: &Event) -> Value {
     })
 }
 
-async fn events(State(state): State<AppState>, Q(p): Q<Events>) -> ApiResult<Response> {
+async fn events(
+    State(state): State<AppState>,
+    window: Option<Extension<Window>>,
+    Q(p): Q<Events>,
+) -> ApiResult<Response> {
     let s = snapshot(&state).await?;
     let orgs = p
         .organisations
@@ -187,7 +210,7 @@ async fn events(State(state): State<AppState>, Q(p): Q<Events>) -> ApiResult<Res
         .map(|l| find_orgs(&s, l))
         .transpose()?;
     let states = p.states.as_ref().map(|l| find_states(&s, l)).transpose()?;
-    let rows: Vec<Value> = timeline::events_of(&s)
+    let rows: Vec<&Event> = timeline::events_of(&s)
         .iter()
         .filter(|e| {
             let h = s.held(e.held);
@@ -205,15 +228,16 @@ async fn events(State(state): State<AppState>, Q(p): Q<Events>) -> ApiResult<Res
                     .as_ref()
                     .is_none_or(|k| k.iter().any(|k| k == e.kind))
         })
-        .map(|e| event_json(&s, e))
         .collect();
     let extra = vec![("from", json!(p.from)), ("to", json!(p.to))];
-    Ok(answer(p.format, EVENT_COLUMNS, rows, extra))
+    let row = |e: &&Event| event_json(&s, e);
+    Ok(answer(p.format, EVENT_COLUMNS, &rows, row, extra, window))
 }
 
 async fn counts(
     State(state): State<AppState>,
     PathKey(key): PathKey,
+    window: Option<Extension<Window>>,
     Q(p): Q<Counts>,
 ) -> ApiResult<Response> {
     let s = snapshot(&state).await?;
@@ -225,21 +249,19 @@ async fn counts(
     let today = chrono::Utc::now().date_naive();
     let codes =
         |ids: &[u32]| -> Vec<String> { ids.iter().map(|&i| s.state(i).code.to_string()).collect() };
-    let rows: Vec<Value> = timeline::counts(&s, org, roles.as_deref(), p.monthly, today)
-        .into_iter()
-        .map(|c| {
-            json!({
-                "period": c.period,
-                "first_day": date(c.first_day),
-                "last_day": date(c.last_day),
-                "count_at_start": c.at_start,
-                "count_at_end": c.at_end,
-                "joined": codes(&c.joined),
-                "left": codes(&c.left),
-                "changed_on": c.changed_on.iter().map(|&d| date(d)).collect::<Vec<_>>(),
-            })
+    let counts = timeline::counts(&s, org, roles.as_deref(), p.monthly, today);
+    let row = |c: &timeline::Count| {
+        json!({
+            "period": c.period,
+            "first_day": date(c.first_day),
+            "last_day": date(c.last_day),
+            "count_at_start": c.at_start,
+            "count_at_end": c.at_end,
+            "joined": codes(&c.joined),
+            "left": codes(&c.left),
+            "changed_on": c.changed_on.iter().map(|&d| date(d)).collect::<Vec<_>>(),
         })
-        .collect();
+    };
     let o = s.org(org);
     let extra = vec![
         (
@@ -250,10 +272,14 @@ async fn counts(
         ("by", json!(if p.monthly { "month" } else { "year" })),
         ("role", json!(p.roles)),
     ];
-    Ok(answer(p.format, COUNT_COLUMNS, rows, extra))
+    Ok(answer(p.format, COUNT_COLUMNS, &counts, row, extra, window))
 }
 
-async fn diff(State(state): State<AppState>, Q(p): Q<Diff>) -> ApiResult<Response> {
+async fn diff(
+    State(state): State<AppState>,
+    window: Option<Extension<Window>>,
+    Q(p): Q<Diff>,
+) -> ApiResult<Response> {
     let s = snapshot(&state).await?;
     let named = p.states.as_ref().map(|l| find_states(&s, l)).transpose()?;
     let orgs = match &p.organisations {
@@ -273,24 +299,22 @@ async fn diff(State(state): State<AppState>, Q(p): Q<Diff>) -> ApiResult<Respons
     f.kinds = None;
     let cell_role = |c: Option<Cell>| opt_word(&s, c.map(|c| c.role));
     let cell_part = |c: Option<Cell>| opt_word(&s, c.and_then(|c| c.participation));
-    let rows: Vec<Value> = timeline::diff(&s, &orgs, named.as_deref(), &f, p.from, p.to)
-        .iter()
-        .map(|c: &CellChange| {
-            let (st, org) = (s.state(c.state), s.org(c.org));
-            json!({
-                "state": &*st.code,
-                "state_name": &*st.name,
-                "region": st.region.as_deref(),
-                "organisation": org.info.slug,
-                "organisation_name": org.info.name,
-                "change": c.change(),
-                "from_role": cell_role(c.from),
-                "to_role": cell_role(c.to),
-                "from_participation": cell_part(c.from),
-                "to_participation": cell_part(c.to),
-            })
+    let changes = timeline::diff(&s, &orgs, named.as_deref(), &f, p.from, p.to);
+    let row = |c: &CellChange| {
+        let (st, org) = (s.state(c.state), s.org(c.org));
+        json!({
+            "state": &*st.code,
+            "state_name": &*st.name,
+            "region": st.region.as_deref(),
+            "organisation": org.info.slug,
+            "organisation_name": org.info.name,
+            "change": c.change(),
+            "from_role": cell_role(c.from),
+            "to_role": cell_role(c.to),
+            "from_participation": cell_part(c.from),
+            "to_participation": cell_part(c.to),
         })
-        .collect();
+    };
     let extra = vec![("from", json!(p.from)), ("to", json!(p.to))];
-    Ok(answer(p.format, DIFF_COLUMNS, rows, extra))
+    Ok(answer(p.format, DIFF_COLUMNS, &changes, row, extra, window))
 }
