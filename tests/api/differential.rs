@@ -465,8 +465,11 @@ async fn in_memory_answers_equal_sql_answers_byte_for_byte(app: TestApp) {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+    // A third of the bodies name a confidence that does not exist, and others overlap a
+    // stored period; about 40 % are accepted, and 38 of 120 was seen in CI. A fifth is far
+    // enough below that to fail only when writes really stop being accepted.
     assert!(
-        created >= WRITES / 3,
+        created >= WRITES / 5,
         "only {created} of {WRITES} random memberships were accepted"
     );
     // Let the writing app's load catch up, then compare again on the grown data.
