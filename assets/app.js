@@ -294,9 +294,9 @@
     if (kind) q.set("kind", kind);
     if (from) q.set("from", from);
     if (to) q.set("to", to);
-    // One page of at most 1,000 events is shown; the export links give them all.
+    // One page of at most 500 events (the largest page) is shown; the export links give them all.
     const shown = new URLSearchParams(q);
-    shown.set("limit", "1000");
+    shown.set("limit", "500");
     const e = await api("/v1/events?" + shown);
     const state = { org, kind, from, to, state: st };
     const pick = (k, v) => { const s = { ...state, [k]: v }; go("events", Object.fromEntries(Object.entries(s).filter(([, x]) => x))); };
