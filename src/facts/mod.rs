@@ -123,12 +123,7 @@ impl Facts {
             }
         };
         let (version, rows) = (snap.version, snap.held.len());
-        {
-            let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
-            if cur.as_ref().is_none_or(|c| c.version <= snap.version) {
-                *cur = Some(Arc::new(snap));
-            }
-        }
+        self.install(Arc::new(snap));
         release_freed_memory();
         let took = started.elapsed();
         self.loads.fetch_add(1, Ordering::Relaxed);
@@ -143,6 +138,14 @@ impl Facts {
         Ok(())
     }
 
+    /// Put `snap` in place unless a newer one already is.
+    fn install(&self, snap: Arc<Snapshot>) {
+        let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
+        if cur.as_ref().is_none_or(|c| c.version <= snap.version) {
+            *cur = Some(snap);
+        }
+    }
+
     /// A snapshot at `version` or newer for the time questions (events, counts, diff),
     /// which have no SQL twin: the one held if it is new enough, else one read now (and
     /// kept, when the facts are held in memory).
@@ -152,10 +155,7 @@ impl Facts {
         }
         let snap = Arc::new(build(db).await?);
         if self.enabled {
-            let mut cur = self.current.write().unwrap_or_else(|e| e.into_inner());
-            if cur.as_ref().is_none_or(|c| c.version <= snap.version) {
-                *cur = Some(snap.clone());
-            }
+            self.install(snap.clone());
         }
         Ok(snap)
     }

@@ -149,14 +149,7 @@ impl ListRequest {
                 _ => {}
             }
         }
-        q.as_of = p
-            .get("as_of")
-            .map(|v| {
-                parse_date(v).ok_or_else(|| {
-                    ApiError::BadRequest(format!("as_of must be a date YYYY-MM-DD (got {v:?})."))
-                })
-            })
-            .transpose()?;
+        q.as_of = p.date("as_of")?;
         if has_state(res) {
             q.region = p.one_of("region", REGIONS)?;
         }

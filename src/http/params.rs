@@ -151,6 +151,17 @@ impl<'a> Parsed<'a> {
         }
     }
 
+    /// An optional date `YYYY-MM-DD`, no default.
+    pub fn date(&self, name: &str) -> ApiResult<Option<chrono::NaiveDate>> {
+        self.get(name)
+            .map(|v| {
+                parse_date(v).ok_or_else(|| {
+                    ApiError::BadRequest(format!("{name} must be a date YYYY-MM-DD (got {v:?})."))
+                })
+            })
+            .transpose()
+    }
+
     /// A comma list, each item checked against `allowed` when given; at most `max` items.
     pub fn list(
         &self,

@@ -24,7 +24,6 @@ use super::questions::memory::{find_org, find_orgs, find_states};
 use super::questions::params::Q;
 use super::questions::with_csv_twins;
 use crate::facts::Snapshot;
-use crate::facts::emit::json_date;
 use crate::facts::select::Cell;
 use crate::facts::snapshot::WordId;
 use crate::facts::timeline::{self, CellChange, Event};
@@ -137,10 +136,6 @@ fn opt_word(s: &Snapshot, w: Option<WordId>) -> Value {
     w.map_or(Value::Null, |w| word(s, w))
 }
 
-fn date(d: chrono::NaiveDate) -> Value {
-    serde_json::from_str(&json_date(d)).unwrap_or(Value::Null)
-}
-
 fn event_json(s: &Snapshot, e: &Event) -> Value {
     let h = s.held(e.held);
     let prev = e.previous.map(|p| s.held(p));
@@ -170,7 +165,7 @@ fn event_json(s: &Snapshot, e: &Event) -> Value {
     };
     let end_reason_text = end_reason.map(|w| s.words.get(w).text.to_string());
     json!({
-        "date": date(e.date),
+        "date": json!(e.date),
         "date_precision": word(s, e.precision),
         "kind": e.kind,
         "state": &*st.code,
@@ -253,13 +248,13 @@ async fn counts(
     let row = |c: &timeline::Count| {
         json!({
             "period": c.period,
-            "first_day": date(c.first_day),
-            "last_day": date(c.last_day),
+            "first_day": json!(c.first_day),
+            "last_day": json!(c.last_day),
             "count_at_start": c.at_start,
             "count_at_end": c.at_end,
             "joined": codes(&c.joined),
             "left": codes(&c.left),
-            "changed_on": c.changed_on.iter().map(|&d| date(d)).collect::<Vec<_>>(),
+            "changed_on": c.changed_on.iter().map(|&d| json!(d)).collect::<Vec<_>>(),
         })
     };
     let o = s.org(org);

@@ -9,18 +9,7 @@ use crate::http::params::{FORMAT, ParamKind, ParamSpec, Parsed};
 use crate::http::questions::params::{
     CURSOR, KIND, LIMIT, MAX_LIST, MAX_MATRIX_LIST, QuestionParams, REGION, ROLE, filter,
 };
-use crate::input::parse_date;
 use crate::model::{EVENT_KINDS, REGIONS};
-
-fn date(p: &Parsed<'_>, name: &str) -> ApiResult<Option<NaiveDate>> {
-    p.get(name)
-        .map(|v| {
-            parse_date(v).ok_or_else(|| {
-                ApiError::BadRequest(format!("{name} must be a date YYYY-MM-DD (got {v:?})."))
-            })
-        })
-        .transpose()
-}
 
 /// `GET /v1/events`.
 pub struct Events {
@@ -74,7 +63,7 @@ impl QuestionParams for Events {
         FORMAT,
     ];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
-        let (from, to) = (date(p, "from")?, date(p, "to")?);
+        let (from, to) = (p.date("from")?, p.date("to")?);
         if let (Some(f), Some(t)) = (from, to)
             && f > t
         {
@@ -163,7 +152,7 @@ impl QuestionParams for Diff {
     ];
     fn parse(p: &Parsed<'_>, format: Format) -> ApiResult<Self> {
         let need = |name: &str| -> ApiResult<NaiveDate> {
-            date(p, name)?.ok_or_else(|| {
+            p.date(name)?.ok_or_else(|| {
                 ApiError::BadRequest(format!(
                     "{name} is required: a date YYYY-MM-DD (diff compares from and to)."
                 ))
